@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .forms import DATE_WIDGET
+from .models import AgencyVersion, Category, User
+from .selectors import Status, registry_rows, visible_agencies, visible_versions
+
+
+class RegistryFilter(django_filters.FilterSet):
+    """Search and filters of the registry list and its export; rows are versions as of a date."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"),
+                                  widget=forms.TextInput(attrs={"placeholder": _("Name or code")}))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"), empty_label=_("All categories"))
+    parent = django_filters.ModelChoiceFilter(queryset=None, label=_("Parent agency"), empty_label=_("Any parent"))
+    locality = django_filters.ChoiceFilter(choices=[], label=_("Locality"), empty_label=_("All localities"))
+    status = django_filters.ChoiceFilter(
+        method="keep", label=_("Status"), empty_label=None,
+        choices=[(Status.ACTIVE, _("Existing on that date")), (Status.ENDED, _("Ended by that date")), (Status.ALL, _("Both"))],
+    )
+    as_of = django_filters.DateFilter(method="keep", label=_("As of"), widget=DATE_WIDGET)
+
+    class Meta:
+        model = AgencyVersion
+        fields = ["category", "parent", "locality"]
+
+    def __init__(self, data=None, *args, user: User, **kwargs):
+        super().__init__(data, *args, queryset=visible_versions(user), **kwargs)
+        self.filters["parent"].queryset = (
+            visible_agencies(user).filter(child_versions__isnull=False).distinct().order_by("name")
+        )
+        localities = (
+            visible_versions(user).exclude(locality="").order_by("locality").values_list("locality", flat=True).distinct()
+        )
+        self.filters["locality"].extra["choices"] = [(name, name) for name in localities]
+
+    @property
+    def as_of_date(self):
+        if self.form.is_valid() and self.form.cleaned_data.get("as_of"):
+            return self.form.cleaned_data["as_of"]
+        return timezone.localdate()
+
+    @property
+    def status_value(self) -> str:
+        if self.form.is_valid() and self.form.cleaned_data.get("status"):
+            return self.form.cleaned_data["status"]
+        return Status.ACTIVE
+
+    def filter_queryset(self, queryset):
+        queryset = registry_rows(queryset, as_of=self.as_of_date, status=self.status_value)
+        return super().filter_queryset(queryset)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(agency__code__icontains=value) | Q(agency__name__icontains=value))
+
+    def keep(self, queryset, name, value):
+        return queryset

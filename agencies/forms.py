@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agency, Category, Reorganisation, User
+from .selectors import visible_agencies
+from .services import CONTACT_FIELDS
+
+DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off"}, format="%d/%m/%Y")
+PARENT_CATEGORIES = [Category.PROVINCIAL_AGENCY, Category.DISTRICT_PC, Category.COMMUNE_PC, Category.CENTRAL_AGENCY]
+
+
+def current_agencies(user: User) -> QuerySet[Agency]:
+    today = timezone.localdate()
+    return visible_agencies(user).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).order_by("name")
+
+
+class AgencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+class AgencyMultipleChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.SelectMultiple(attrs={"size": 14})
+
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+def parent_field(user: User, *, required: bool = False, label=_("Parent agency")) -> AgencyChoiceField:
+    return AgencyChoiceField(
+        queryset=current_agencies(user).filter(category__in=PARENT_CATEGORIES), required=required, label=label,
+        empty_label=_("(none: directly under the provincial People's Committee)"),
+    )
+
+
+def website_field() -> forms.URLField:
+    return forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
+
+class AgencyForm(forms.ModelForm):
+    """DOST staff: every field of an agency."""
+
+    website = website_field()
+
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "category", "parent", "locality", "established_on", *CONTACT_FIELDS]
+        widgets = {"established_on": DATE_WIDGET}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"] = parent_field(user)
+        if self.instance.pk:
+            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(pk=self.instance.pk)
+            self.fields["code"].help_text = _("Correcting the name or parent here rewrites the current period. "
+                                              "For a rename or transfer with a legal basis, record a reorganisation.")
+
+
+class AgencyContactForm(forms.ModelForm):
+    """An ISO secretary: the contact data of their own agency."""
+
+    website = website_field()
+
+    class Meta:
+        model = Agency
+        fields = list(CONTACT_FIELDS)
+
+
+class ReorganisationBaseForm(forms.Form):
+    decision_number = forms.CharField(label=_("Decision number"), max_length=100,
+                                      help_text=_("Number and symbol of the legal basis, e.g. 897/NQ-UBTVQH14"))
+    decision_date = forms.DateField(label=_("Decision date"), widget=DATE_WIDGET)
+    effective_date = forms.DateField(label=_("Effective date"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class NewAgencyFields(forms.Form):
+    """The fields of an agency that a merge or split creates."""
+
+    code = forms.CharField(label=_("Code"), max_length=32)
+    name = forms.CharField(label=_("Name"), max_length=255)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    locality = forms.CharField(label=_("Locality"), max_length=120, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"] = parent_field(user)
+
+    def agency_data(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("code", "name", "category", "parent", "locality")}
+
+
+class MergeForm(ReorganisationBaseForm):
+    predecessors = AgencyMultipleChoiceField(queryset=Agency.objects.none(), label=_("Agencies merged"))
+    into = AgencyChoiceField(queryset=Agency.objects.none(), required=False, label=_("Merged into an existing agency"),
+                             empty_label=_("(a new agency, described below)"))
+    new_code = forms.CharField(label=_("New agency's code"), max_length=32, required=False)
+    new_name = forms.CharField(label=_("New agency's name"), max_length=255, required=False)
+    new_category = forms.ChoiceField(label=_("New agency's category"), choices=[("", "—"), *Category.choices], required=False)
+    new_locality = forms.CharField(label=_("New agency's locality"), max_length=120, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["predecessors"].queryset = current_agencies(user)
+        self.fields["into"].queryset = current_agencies(user)
+        self.fields["new_parent"] = parent_field(user, label=_("New agency's parent"))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("into"):
+            for name in ("new_code", "new_name", "new_category"):
+                if not data.get(name):
+                    self.add_error(name, _("Required when merging into a new agency."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        new_agency = None
+        if not data.get("into"):
+            new_agency = {"code": data["new_code"], "name": data["new_name"], "category": data["new_category"],
+                          "parent": data.get("new_parent"), "locality": data.get("new_locality", "")}
+        return {"predecessors": list(data["predecessors"]), "into": data.get("into"), "new_agency": new_agency}
+
+
+class SplitForm(ReorganisationBaseForm):
+    predecessor = AgencyChoiceField(queryset=Agency.objects.none(), label=_("Agency split"))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["predecessor"].queryset = current_agencies(user)
+        NewFormSet = forms.formset_factory(NewAgencyFields, extra=3, min_num=2, validate_min=True)
+        self.new_agencies = NewFormSet(self.data or None, prefix="new", form_kwargs={"user": user})
+
+    def is_valid(self) -> bool:
+        return all([super().is_valid(), self.new_agencies.is_valid()])
+
+    def service_kwargs(self) -> dict:
+        return {
+            "predecessor": self.cleaned_data["predecessor"],
+            "new_agencies": [f.agency_data() for f in self.new_agencies if f.has_changed() and f.cleaned_data],
+        }
+
+
+class RenameForm(ReorganisationBaseForm):
+    agency = AgencyChoiceField(queryset=Agency.objects.none(), label=_("Agency"))
+    new_name = forms.CharField(label=_("New name"), max_length=255)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["agency"].queryset = current_agencies(user)
+
+    def service_kwargs(self) -> dict:
+        return {"agency": self.cleaned_data["agency"], "new_name": self.cleaned_data["new_name"]}
+
+
+class TransferForm(ReorganisationBaseForm):
+    agency = AgencyChoiceField(queryset=Agency.objects.none(), label=_("Agency"))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["agency"].queryset = current_agencies(user)
+        self.fields["new_parent"] = parent_field(user, label=_("New parent agency"))
+
+    def service_kwargs(self) -> dict:
+        return {"agency": self.cleaned_data["agency"], "new_parent": self.cleaned_data.get("new_parent")}
+
+
+class DissolutionForm(ReorganisationBaseForm):
+    agencies = AgencyMultipleChoiceField(queryset=Agency.objects.none(), label=_("Agencies dissolved"),
+                                         help_text=_("Hold Ctrl (or ⌘) to choose several."))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["agencies"].queryset = current_agencies(user)
+
+    def service_kwargs(self) -> dict:
+        return {"agencies": list(self.cleaned_data["agencies"])}
+
+
+REORGANISATION_FORMS = {
+    Reorganisation.Kind.MERGE: MergeForm,
+    Reorganisation.Kind.SPLIT: SplitForm,
+    Reorganisation.Kind.RENAME: RenameForm,
+    Reorganisation.Kind.TRANSFER: TransferForm,
+    Reorganisation.Kind.DISSOLUTION: DissolutionForm,
+}
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"), help_text=_("At most 5 MB. The first row holds the column headers."))
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Upload an Excel (.xlsx) or CSV (.csv) file."))
+        return upload

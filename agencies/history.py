@@ -1,0 +1,98 @@
+"""The change log shown on an agency's page, read from django-simple-history's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agency, AgencyVersion
+
+HIDDEN_FIELDS = {"id", "agency"}
+TYPE_LABELS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+MAX_ENTRIES = 200
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    when: datetime
+    who: str
+    what: str
+    kind: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _display(model, field_name: str, value, names: dict[int, str]) -> str:
+    if value in (None, ""):
+        return "—"
+    model_field = model._meta.get_field(field_name)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        return names.get(value, f"#{value}")
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _records(agency: Agency):
+    newest = ("-history_date", "-history_id")
+    agency_records = agency.history.select_related("history_user").order_by(*newest)[:MAX_ENTRIES]
+    version_records = (
+        AgencyVersion.history.filter(agency_id=agency.pk).select_related("history_user").order_by(*newest)[:MAX_ENTRIES]
+    )
+    agency_records, version_records = list(agency_records)[::-1], list(version_records)[::-1]
+    return [(Agency, agency_records, _("Agency")), (AgencyVersion, version_records, _("Period"))]
+
+
+def change_log(agency: Agency) -> list[Entry]:
+    """Who changed what and when, newest first; a bounded number of queries whatever the length."""
+    groups = _records(agency)
+    related_ids = {
+        getattr(record, name)
+        for _model, records, _label in groups for record in records
+        for name in ("parent_id", "reorganisation_id") if getattr(record, name, None)
+    }
+    names = dict(Agency.objects.filter(pk__in=related_ids).values_list("pk", "name"))
+    entries: list[Entry] = []
+    for model, records, label in groups:
+        previous: dict[int, object] = {}
+        for record in records:
+            key = record.id
+            before = previous.get(key)
+            changes = []
+            fields = [f for f in model._meta.fields if f.name not in HIDDEN_FIELDS and f.name != "reorganisation"]
+            for model_field in fields:
+                attname = model_field.attname
+                new = getattr(record, attname)
+                old = getattr(before, attname) if before is not None else None
+                if before is None and new in (None, ""):
+                    continue
+                if before is None or old != new:
+                    changes.append(Change(
+                        str(model_field.verbose_name),
+                        _display(model, model_field.name, old, names) if before is not None else "",
+                        _display(model, model_field.name, new, names),
+                    ))
+            previous[key] = record
+            if record.history_type == "~" and not changes:
+                continue
+            what = label if model is Agency else f"{label} {_display(model, 'valid_from', record.valid_from, names)}"
+            user = record.history_user
+            entries.append(Entry(
+                when=record.history_date,
+                who=(user.get_full_name() or user.username) if user else str(_("system")),
+                what=str(what), kind=str(TYPE_LABELS.get(record.history_type, "")),
+                reason=record.history_change_reason or "", changes=changes,
+            ))
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries[:MAX_ENTRIES]

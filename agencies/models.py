@@ -1,0 +1,226 @@
+"""The agency registry through time, and the users who work on it.
+
+An `Agency` is one identity that keeps its history across renames and transfers. Its dated
+timeline lives in `AgencyVersion` rows (name, category, parent and locality, each valid over
+[valid_from, valid_to)); the `Agency` row carries the latest of them for fast current lookups and
+is kept in step by `agencies.services`. Merges, splits and dissolutions end an identity and are
+recorded as a `Reorganisation` that points from predecessors to successors.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Province(models.Model):
+    code = models.CharField(_("code"), max_length=8, unique=True, help_text=_("Statistical code, e.g. 04"))
+    name = models.CharField(_("name"), max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.TextChoices):
+    """The six categories of agencies applying a QMS (seed fact F5)."""
+
+    PROVINCIAL_AGENCY = "provincial_agency", _("Provincial specialised agency")
+    PROVINCIAL_UNIT = "provincial_unit", _("Unit under a provincial agency")
+    DISTRICT_PC = "district_pc", _("District People's Committee")
+    DISTRICT_OFFICE = "district_office", _("District specialised office")
+    COMMUNE_PC = "commune_pc", _("Commune People's Committee")
+    CENTRAL_AGENCY = "central_agency", _("Central agency in the province")
+
+
+class EndReason(models.TextChoices):
+    MERGED = "merged", _("Merged")
+    SPLIT = "split", _("Split")
+    DISSOLVED = "dissolved", _("Dissolved")
+
+
+def valid_on(date: datetime.date, prefix: str = "") -> Q:
+    """Rows whose half-open period [valid_from, valid_to) contains `date` (None = unbounded)."""
+    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": date})) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": date})
+    )
+
+
+class Agency(models.Model):
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="agencies", verbose_name=_("province"))
+    code = models.CharField(_("code"), max_length=32)
+    # The current state, mirrored from the latest AgencyVersion by the services.
+    name = models.CharField(_("name"), max_length=255)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("parent agency"),
+    )
+    locality = models.CharField(_("locality"), max_length=120, blank=True)
+    established_on = models.DateField(
+        _("established on"), null=True, blank=True,
+        help_text=_("Leave empty if the agency existed before the registry's records begin."),
+    )
+    ended_on = models.DateField(_("ended on"), null=True, blank=True, help_text=_("First day it no longer exists."))
+    end_reason = models.CharField(_("end reason"), max_length=16, choices=EndReason.choices, blank=True)
+
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    secretary_name = models.CharField(_("ISO secretary"), max_length=120, blank=True)
+    secretary_phone = models.CharField(_("ISO secretary's phone"), max_length=40, blank=True)
+    secretary_email = models.EmailField(_("ISO secretary's e-mail"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["province", "code"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "code"], name="agency_code_unique_in_province",
+                violation_error_message=_("An agency with this code already exists in the province."),
+            ),
+        ]
+        indexes = [models.Index(fields=["province", "category"]), models.Index(fields=["province", "ended_on"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("agencies:detail", args=[self.pk])
+
+    def is_active_on(self, date: datetime.date | None = None) -> bool:
+        date = date or timezone.localdate()
+        return (self.established_on is None or self.established_on <= date) and (
+            self.ended_on is None or self.ended_on > date
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_on()
+
+
+class AgencyVersion(models.Model):
+    """One period of an agency's life during which its name, category, parent and locality held."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="versions", verbose_name=_("agency"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True, help_text=_("First day it no longer holds."))
+    name = models.CharField(_("name"), max_length=255)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    parent = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="child_versions",
+        verbose_name=_("parent agency"),
+    )
+    locality = models.CharField(_("locality"), max_length=120, blank=True)
+    reorganisation = models.ForeignKey(
+        "Reorganisation", on_delete=models.PROTECT, null=True, blank=True, related_name="opened_versions",
+        verbose_name=_("opened by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agency", "valid_from"]
+        verbose_name = _("agency version")
+        verbose_name_plural = _("agency versions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="agencyversion_period_not_empty",
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "valid_from"]), models.Index(fields=["valid_to"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from or '…'} – {self.valid_to or '…'})"
+
+
+class Reorganisation(models.Model):
+    class Kind(models.TextChoices):
+        MERGE = "merge", _("Merge")
+        SPLIT = "split", _("Split")
+        RENAME = "rename", _("Rename")
+        TRANSFER = "transfer", _("Transfer to another parent")
+        DISSOLUTION = "dissolution", _("Dissolution")
+
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="reorganisations", verbose_name=_("province"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    decision_number = models.CharField(_("decision number"), max_length=100, help_text=_("e.g. 897/NQ-UBTVQH14"))
+    decision_date = models.DateField(_("decision date"))
+    effective_date = models.DateField(_("effective date"))
+    note = models.TextField(_("note"), blank=True)
+    predecessors = models.ManyToManyField(Agency, related_name="reorganisations_out", verbose_name=_("predecessors"))
+    successors = models.ManyToManyField(Agency, related_name="reorganisations_in", blank=True, verbose_name=_("successors"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-effective_date", "-pk"]
+        verbose_name = _("reorganisation")
+        verbose_name_plural = _("reorganisations")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.decision_number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agencies:reorganisation_detail", args=[self.pk])
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        DOST = "dost", _("DOST staff")
+        LEADERSHIP = "leadership", _("Provincial leadership")
+        SECRETARY = "secretary", _("ISO secretary")
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("province")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("agency")
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role in (self.Role.DOST, self.Role.LEADERSHIP) and not self.province_id:
+            raise ValidationError({"province": _("DOST staff and leadership belong to a province.")})
+        if self.role == self.Role.SECRETARY:
+            if not self.agency_id:
+                raise ValidationError({"agency": _("An ISO secretary belongs to an agency.")})
+            if self.province_id and self.agency.province_id != self.province_id:
+                raise ValidationError({"agency": _("The agency is in another province.")})
+
+    @property
+    def is_dost(self) -> bool:
+        return self.role == self.Role.DOST
+
+    @property
+    def is_leadership(self) -> bool:
+        return self.role == self.Role.LEADERSHIP
+
+    @property
+    def is_secretary(self) -> bool:
+        return self.role == self.Role.SECRETARY

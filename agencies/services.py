@@ -1,0 +1,286 @@
+"""Writes to the registry. Views, forms, imports and the demo loader all come through here, so that
+an agency's dated versions and its current row never disagree."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .models import Agency, AgencyVersion, EndReason, Province, Reorganisation, User
+
+DATED_FIELDS = ("name", "category", "parent", "locality")
+CONTACT_FIELDS = (
+    "address", "phone", "email", "website", "secretary_name", "secretary_phone", "secretary_email",
+)
+
+
+def _latest_version(agency: Agency) -> AgencyVersion:
+    return agency.versions.order_by(F("valid_from").desc(nulls_last=True)).first()
+
+
+def _names(agencies: Iterable[Agency]) -> str:
+    return ", ".join(sorted(a.name for a in agencies))
+
+
+def _validate_parent(agency: Agency, parent: Agency | None, on: datetime.date | None = None) -> None:
+    if parent is None:
+        return
+    if parent.province_id != agency.province_id:
+        raise ValidationError({"parent": _("The parent agency must be in the same province.")})
+    if agency.pk and parent.pk == agency.pk:
+        raise ValidationError({"parent": _("An agency cannot sit under itself.")})
+    if on is not None and not parent.is_active_on(on):
+        raise ValidationError({"parent": _("%(parent)s does not exist on %(date)s.") % {
+            "parent": parent.name, "date": date_format(on, "SHORT_DATE_FORMAT")}})
+    ancestor, seen = parent.parent, set()
+    while ancestor is not None and ancestor.pk not in seen:
+        if agency.pk and ancestor.pk == agency.pk:
+            raise ValidationError({"parent": _("%(parent)s sits under this agency; that would make a loop.") % {
+                "parent": parent.name}})
+        seen.add(ancestor.pk)
+        ancestor = ancestor.parent
+
+
+@transaction.atomic
+def agency_create(
+    *, province: Province, code: str, name: str, category: str, parent: Agency | None = None,
+    locality: str = "", established_on: datetime.date | None = None,
+    reorganisation: Reorganisation | None = None, **contacts: Any,
+) -> Agency:
+    unknown = set(contacts) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown agency fields: {sorted(unknown)}")
+    agency = Agency(
+        province=province, code=code.strip(), name=name.strip(), category=category, parent=parent,
+        locality=locality.strip(), established_on=established_on, **contacts,
+    )
+    agency.full_clean()
+    _validate_parent(agency, parent, established_on)
+    agency.save()
+    AgencyVersion.objects.create(
+        agency=agency, valid_from=established_on, name=agency.name, category=category, parent=parent,
+        locality=agency.locality, reorganisation=reorganisation,
+    )
+    return agency
+
+
+@transaction.atomic
+def agency_update(*, agency: Agency, **fields: Any) -> Agency:
+    """Correct an agency's current data in place (a typo, a new phone number).
+
+    A change with a legal basis (a rename, a transfer) is a reorganisation instead: it opens a new
+    dated version and keeps the old one."""
+    unknown = set(fields) - set(DATED_FIELDS) - set(CONTACT_FIELDS) - {"code", "established_on"}
+    if unknown:
+        raise TypeError(f"unknown agency fields: {sorted(unknown)}")
+    for field, value in fields.items():
+        setattr(agency, field, value.strip() if isinstance(value, str) else value)
+    agency.full_clean()
+    if "parent" in fields:
+        _validate_parent(agency, agency.parent)
+    agency.save()
+    dated = {f: getattr(agency, f) for f in DATED_FIELDS if f in fields}
+    version = _latest_version(agency)
+    if "established_on" in fields:
+        first = agency.versions.order_by(F("valid_from").asc(nulls_first=True)).first()
+        if first.valid_to and agency.established_on and agency.established_on >= first.valid_to:
+            raise ValidationError({"established_on": _("The agency cannot be established after its first change.")})
+        first.valid_from = agency.established_on
+        first.save(update_fields=["valid_from"])
+        if first.pk == version.pk:
+            version.valid_from = agency.established_on
+    if dated:
+        for field, value in dated.items():
+            setattr(version, field, value)
+        version.save()
+    return agency
+
+
+# Reorganisations --------------------------------------------------------------------------------
+
+
+def _check_can_change(agencies: Sequence[Agency], effective_date: datetime.date) -> None:
+    """Each agency exists on the effective date and has no change recorded on or after it."""
+    for agency in agencies:
+        if not agency.is_active_on(effective_date):
+            raise ValidationError(_("%(agency)s does not exist on %(date)s.") % {
+                "agency": agency.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")})
+        latest = _latest_version(agency)
+        if latest.valid_from and latest.valid_from >= effective_date:
+            raise ValidationError(_(
+                "%(agency)s already has a change effective on %(date)s; record changes in date order."
+            ) % {"agency": agency.name, "date": date_format(latest.valid_from, "SHORT_DATE_FORMAT")})
+
+
+def _check_no_orphans(ending: Sequence[Agency], effective_date: datetime.date) -> None:
+    ending_ids = {a.pk for a in ending}
+    orphans = (
+        AgencyVersion.objects.filter(parent_id__in=ending_ids)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=effective_date))
+        .exclude(agency_id__in=ending_ids)
+        .select_related("agency")
+    )
+    left = {v.agency for v in orphans}
+    if left:
+        raise ValidationError(_(
+            "These units would be left under an agency that no longer exists: %(units)s. "
+            "Reorganise or transfer them first, or include them in this change."
+        ) % {"units": _names(left)})
+
+
+def _start(*, province: Province, kind: str, decision_number: str, decision_date: datetime.date,
+           effective_date: datetime.date, note: str, actor: User | None) -> Reorganisation:
+    reorganisation = Reorganisation(
+        province=province, kind=kind, decision_number=decision_number.strip(), decision_date=decision_date,
+        effective_date=effective_date, note=note.strip(), created_by=actor,
+    )
+    reorganisation.full_clean()
+    reorganisation.save()
+    return reorganisation
+
+
+def _end(agency: Agency, effective_date: datetime.date, reason: str) -> None:
+    version = _latest_version(agency)
+    version.valid_to = effective_date
+    version.save()
+    agency.ended_on = effective_date
+    agency.end_reason = reason
+    agency.save()
+
+
+def _open_version(agency: Agency, reorganisation: Reorganisation, **changes: Any) -> AgencyVersion:
+    current = _latest_version(agency)
+    current.valid_to = reorganisation.effective_date
+    current.save()
+    values = {f: getattr(current, f) for f in DATED_FIELDS} | changes
+    version = AgencyVersion.objects.create(
+        agency=agency, valid_from=reorganisation.effective_date, reorganisation=reorganisation, **values
+    )
+    for field, value in values.items():
+        setattr(agency, field, value)
+    agency.save()
+    return version
+
+
+def _same_province(province: Province, agencies: Iterable[Agency]) -> None:
+    if any(a.province_id != province.pk for a in agencies):
+        raise ValidationError(_("All agencies of a reorganisation must be in the same province."))
+
+
+@transaction.atomic
+def reorganisation_merge(
+    *, province: Province, predecessors: Sequence[Agency], into: Agency | None = None,
+    new_agency: dict[str, Any] | None = None, decision_number: str, decision_date: datetime.date,
+    effective_date: datetime.date, note: str = "", actor: User | None = None,
+) -> Reorganisation:
+    """Merge `predecessors` into an existing agency (`into`) or into a new one (`new_agency`)."""
+    if (into is None) == (new_agency is None):
+        raise ValidationError(_("Choose either an existing agency to merge into, or a new agency."))
+    predecessors = list(predecessors)
+    if into is not None and into in predecessors:
+        predecessors.remove(into)
+    if len(predecessors) < (1 if into is not None else 2):
+        raise ValidationError(_("A merge needs at least two agencies."))
+    _same_province(province, [*predecessors, *([into] if into else [])])
+    _check_can_change(predecessors, effective_date)
+    if into is not None and not into.is_active_on(effective_date):
+        raise ValidationError(_("%(agency)s does not exist on %(date)s.") % {
+            "agency": into.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")})
+    _check_no_orphans(predecessors, effective_date)
+    reorganisation = _start(province=province, kind=Reorganisation.Kind.MERGE, decision_number=decision_number,
+                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    for agency in predecessors:
+        _end(agency, effective_date, EndReason.MERGED)
+    successor = into or agency_create(
+        province=province, established_on=effective_date, reorganisation=reorganisation, **new_agency
+    )
+    reorganisation.predecessors.set(predecessors)
+    reorganisation.successors.set([successor])
+    return reorganisation
+
+
+@transaction.atomic
+def reorganisation_split(
+    *, province: Province, predecessor: Agency, new_agencies: Sequence[dict[str, Any]], decision_number: str,
+    decision_date: datetime.date, effective_date: datetime.date, note: str = "", actor: User | None = None,
+) -> Reorganisation:
+    """End `predecessor` and create two or more new agencies from it."""
+    if len(new_agencies) < 2:
+        raise ValidationError(_("A split creates at least two agencies."))
+    _same_province(province, [predecessor])
+    _check_can_change([predecessor], effective_date)
+    _check_no_orphans([predecessor], effective_date)
+    reorganisation = _start(province=province, kind=Reorganisation.Kind.SPLIT, decision_number=decision_number,
+                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    _end(predecessor, effective_date, EndReason.SPLIT)
+    successors = [
+        agency_create(province=province, established_on=effective_date, reorganisation=reorganisation, **data)
+        for data in new_agencies
+    ]
+    reorganisation.predecessors.set([predecessor])
+    reorganisation.successors.set(successors)
+    return reorganisation
+
+
+@transaction.atomic
+def reorganisation_rename(
+    *, province: Province, agency: Agency, new_name: str, decision_number: str, decision_date: datetime.date,
+    effective_date: datetime.date, note: str = "", actor: User | None = None,
+) -> Reorganisation:
+    new_name = new_name.strip()
+    if not new_name or new_name == agency.name:
+        raise ValidationError({"new_name": _("Enter the new name; it must differ from the current one.")})
+    _same_province(province, [agency])
+    _check_can_change([agency], effective_date)
+    reorganisation = _start(province=province, kind=Reorganisation.Kind.RENAME, decision_number=decision_number,
+                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    _open_version(agency, reorganisation, name=new_name)
+    reorganisation.predecessors.set([agency])
+    reorganisation.successors.set([agency])
+    return reorganisation
+
+
+@transaction.atomic
+def reorganisation_transfer(
+    *, province: Province, agency: Agency, new_parent: Agency | None, decision_number: str,
+    decision_date: datetime.date, effective_date: datetime.date, note: str = "", actor: User | None = None,
+) -> Reorganisation:
+    if new_parent == agency.parent:
+        raise ValidationError({"new_parent": _("The agency already sits under that parent.")})
+    _same_province(province, [agency])
+    _check_can_change([agency], effective_date)
+    _validate_parent(agency, new_parent, effective_date)
+    reorganisation = _start(province=province, kind=Reorganisation.Kind.TRANSFER, decision_number=decision_number,
+                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    _open_version(agency, reorganisation, parent=new_parent)
+    reorganisation.predecessors.set([agency])
+    reorganisation.successors.set([agency])
+    return reorganisation
+
+
+@transaction.atomic
+def reorganisation_dissolve(
+    *, province: Province, agencies: Sequence[Agency], decision_number: str, decision_date: datetime.date,
+    effective_date: datetime.date, note: str = "", actor: User | None = None,
+) -> Reorganisation:
+    """Dissolve one or more agencies by one decision (e.g. the abolition of the district level)."""
+    agencies = list(agencies)
+    if not agencies:
+        raise ValidationError(_("Choose at least one agency to dissolve."))
+    _same_province(province, agencies)
+    _check_can_change(agencies, effective_date)
+    _check_no_orphans(agencies, effective_date)
+    reorganisation = _start(province=province, kind=Reorganisation.Kind.DISSOLUTION,
+                            decision_number=decision_number, decision_date=decision_date,
+                            effective_date=effective_date, note=note, actor=actor)
+    for agency in agencies:
+        _end(agency, effective_date, EndReason.DISSOLVED)
+    reorganisation.predecessors.set(agencies)
+    return reorganisation

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "agencies"
+
+urlpatterns = [
+    path("", views.agency_list, name="list"),
+    path("new/", views.agency_create, name="create"),
+    path("import/", views.agency_import, name="import"),
+    path("export.csv", views.agency_export, {"fmt": "csv"}, name="export_csv"),
+    path("export.xlsx", views.agency_export, {"fmt": "xlsx"}, name="export_xlsx"),
+    path("<int:pk>/", views.agency_detail, name="detail"),
+    path("<int:pk>/edit/", views.agency_edit, name="edit"),
+    path("reorganisations/", views.reorganisation_list, name="reorganisation_list"),
+    path("reorganisations/<int:pk>/", views.reorganisation_detail, name="reorganisation_detail"),
+    path("reorganisations/new/<slug:kind>/", views.reorganisation_create, name="reorganisation_create"),
+]

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import registry_io, services
+from .filters import RegistryFilter
+from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportForm
+from .history import change_log
+from .models import Agency, AgencyVersion, Category, Reorganisation
+from .selectors import (
+    can_edit_agency,
+    can_manage_registry,
+    category_counts,
+    registry_rows,
+    visible_agencies,
+    visible_reorganisations,
+    visible_versions,
+)
+
+REORGANISATION_SERVICES = {
+    Reorganisation.Kind.MERGE: services.reorganisation_merge,
+    Reorganisation.Kind.SPLIT: services.reorganisation_split,
+    Reorganisation.Kind.RENAME: services.reorganisation_rename,
+    Reorganisation.Kind.TRANSFER: services.reorganisation_transfer,
+    Reorganisation.Kind.DISSOLUTION: services.reorganisation_dissolve,
+}
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not can_manage_registry(request.user):
+        raise PermissionDenied(_("Only DOST staff can change the registry."))
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_secretary and request.user.agency_id:
+        return redirect("agencies:detail", request.user.agency_id)
+    return redirect("agencies:list")
+
+
+@login_required
+def agency_list(request: HttpRequest) -> HttpResponse:
+    registry = RegistryFilter(request.GET, user=request.user)
+    page = Paginator(registry.qs, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = category_counts(registry_rows(visible_versions(request.user), as_of=registry.as_of_date))
+    summary = [(key, label, counts.get(key, 0)) for key, label in Category.choices]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "agencies/agency_list.html", {
+        "filter": registry, "page": page, "summary": summary, "total": sum(counts.values()),
+        "as_of": registry.as_of_date, "is_today": registry.as_of_date == timezone.localdate(), "query": query.urlencode(),
+        "can_manage": can_manage_registry(request.user),
+    })
+
+
+@login_required
+def agency_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    registry = RegistryFilter(request.GET, user=request.user)
+    rows = registry.qs.iterator(chunk_size=2000)
+    stem = f"so-dang-ky-co-quan-{registry.as_of_date:%Y-%m-%d}"
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        text = io.TextIOWrapper(response, encoding="utf-8", newline="", write_through=True)
+        registry_io.write_csv(rows, text)
+        text.detach()
+    else:
+        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        registry_io.write_xlsx(rows, response, title=_("Registry"))
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
+@login_required
+def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = get_object_or_404(visible_agencies(request.user).select_related("province", "parent"), pk=pk)
+    today = timezone.localdate()
+    versions = agency.versions.select_related("parent", "reorganisation").order_by("valid_from")
+    children = (
+        registry_rows(AgencyVersion.objects.filter(parent=agency), as_of=today)
+        .filter(agency__in=visible_agencies(request.user))
+    )
+    reorganisations = (
+        Reorganisation.objects.filter(Q(predecessors=agency) | Q(successors=agency))
+        .distinct().prefetch_related("predecessors", "successors")
+    )
+    return render(request, "agencies/agency_detail.html", {
+        "agency": agency, "versions": versions, "children": children, "reorganisations": reorganisations,
+        "history": change_log(agency), "can_edit": can_edit_agency(request.user, agency),
+        "can_manage": can_manage_registry(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_create(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = AgencyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agency = services.agency_create(province=request.user.province, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Agency “%(name)s” was added to the registry.") % {"name": agency.name})
+            return redirect(agency)
+    return render(request, "agencies/agency_form.html", {"form": form, "title": _("New agency")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = get_object_or_404(visible_agencies(request.user), pk=pk)
+    if not can_edit_agency(request.user, agency):
+        raise PermissionDenied(_("You can view this agency but not change it."))
+    form_class = AgencyForm if can_manage_registry(request.user) else AgencyContactForm
+    kwargs = {"user": request.user} if form_class is AgencyForm else {}
+    form = form_class(request.POST or None, instance=Agency.objects.get(pk=agency.pk), **kwargs)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changed:
+                services.agency_update(agency=agency, **changed)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(agency)
+    return render(request, "agencies/agency_form.html", {
+        "form": form, "agency": agency, "title": _("Edit %(name)s") % {"name": agency.name},
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_import(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = registry_io.import_registry(province=request.user.province, filename=upload.name, content=upload.read())
+        if result.ok:
+            messages.success(request, _("Import finished: %(created)s agencies added, %(updated)s updated.") % {
+                "created": result.created, "updated": result.updated})
+            return redirect("agencies:list")
+    status = 400 if result is not None and not result.ok else 200
+    return render(request, "agencies/agency_import.html", {
+        "form": form, "result": result, "headers": registry_io.HEADERS,
+        "required": registry_io.REQUIRED_HEADERS, "categories": Category.choices,
+    }, status=status)
+
+
+@login_required
+def reorganisation_list(request: HttpRequest) -> HttpResponse:
+    items = visible_reorganisations(request.user).prefetch_related("predecessors", "successors")
+    page = Paginator(items, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "agencies/reorganisation_list.html", {
+        "page": page, "can_manage": can_manage_registry(request.user), "kinds": Reorganisation.Kind.choices,
+    })
+
+
+@login_required
+def reorganisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(visible_reorganisations(request.user).select_related("created_by"), pk=pk)
+    visible = visible_agencies(request.user)
+    return render(request, "agencies/reorganisation_detail.html", {
+        "item": item,
+        "predecessors": item.predecessors.filter(pk__in=visible.values("pk")),
+        "successors": item.successors.filter(pk__in=visible.values("pk")),
+        "opened_versions": item.opened_versions.select_related("agency", "parent"),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
+    _require_manager(request)
+    if kind not in REORGANISATION_FORMS:
+        raise Http404
+    form = REORGANISATION_FORMS[kind](request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        base = {k: form.cleaned_data[k] for k in ("decision_number", "decision_date", "effective_date", "note")}
+        try:
+            item = REORGANISATION_SERVICES[kind](
+                province=request.user.province, actor=request.user, **base, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The reorganisation was recorded."))
+            return redirect(item)
+    return render(request, "agencies/reorganisation_form.html", {
+        "form": form, "kind": kind, "kind_label": Reorganisation.Kind(kind).label,
+    })

@@ -1,0 +1,29 @@
+"""The Celery application, configured from Django settings (CELERY_ namespace)."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iso_tracker.settings")
+
+app = Celery("iso_tracker")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _cron(env_name: str, default: str) -> crontab:
+    """A crontab from 'minute hour day_of_month month day_of_week', overridable from the environment."""
+    minute, hour, day_of_month, month, day_of_week = os.environ.get(env_name, default).split()
+    return crontab(minute, hour, day_of_week, day_of_month, month)
+
+
+# The periodic schedule: each entry has a cron default overridable from the environment and
+# expires before its next run, so a backlog never runs a job twice.
+app.conf.beat_schedule = {
+    "clear-expired-sessions": {
+        "task": "agencies.tasks.clear_expired_sessions",
+        "schedule": _cron("SCHEDULE_CLEAR_SESSIONS", "15 2 * * *"),
+        "options": {"expires": 23 * 60 * 60},
+    },
+}
