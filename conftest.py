@@ -51,8 +51,9 @@ def foreign_dost(other_province):
 
 @pytest.fixture
 def district(province):
-    return make_agency(province, code="H05", name="UBND huyện Hà Quảng", category=Category.DISTRICT_PC,
-                       locality="Huyện Hà Quảng")
+    return make_agency(
+        province, code="H05", name="UBND huyện Hà Quảng", category=Category.DISTRICT_PC, locality="Huyện Hà Quảng"
+    )
 
 
 def _client_for(user):

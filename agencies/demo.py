@@ -19,13 +19,25 @@ DEMO_PASSWORD = "CaoBang@2019"  # noqa: S105 - printed on purpose: these are the
 DEMO_NOTE = "Dữ liệu minh họa (demo); đối chiếu số hiệu văn bản với văn bản gốc trước khi dùng."
 
 PROVINCIAL = [
-    ("VPUB", "Văn phòng UBND tỉnh"), ("SNV", "Sở Nội vụ"), ("STP", "Sở Tư pháp"),
-    ("SKHDT", "Sở Kế hoạch và Đầu tư"), ("STC", "Sở Tài chính"), ("SCT", "Sở Công Thương"),
-    ("SNN", "Sở Nông nghiệp và Phát triển nông thôn"), ("SGTVT", "Sở Giao thông vận tải"),
-    ("SXD", "Sở Xây dựng"), ("STNMT", "Sở Tài nguyên và Môi trường"), ("STTTT", "Sở Thông tin và Truyền thông"),
-    ("SLDTBXH", "Sở Lao động - Thương binh và Xã hội"), ("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch"),
-    ("SKHCN", "Sở Khoa học và Công nghệ"), ("SGDDT", "Sở Giáo dục và Đào tạo"), ("SYT", "Sở Y tế"),
-    ("TTT", "Thanh tra tỉnh"), ("BDT", "Ban Dân tộc"), ("SNGV", "Sở Ngoại vụ"),
+    ("VPUB", "Văn phòng UBND tỉnh"),
+    ("SNV", "Sở Nội vụ"),
+    ("STP", "Sở Tư pháp"),
+    ("SKHDT", "Sở Kế hoạch và Đầu tư"),
+    ("STC", "Sở Tài chính"),
+    ("SCT", "Sở Công Thương"),
+    ("SNN", "Sở Nông nghiệp và Phát triển nông thôn"),
+    ("SGTVT", "Sở Giao thông vận tải"),
+    ("SXD", "Sở Xây dựng"),
+    ("STNMT", "Sở Tài nguyên và Môi trường"),
+    ("STTTT", "Sở Thông tin và Truyền thông"),
+    ("SLDTBXH", "Sở Lao động - Thương binh và Xã hội"),
+    ("SVHTTDL", "Sở Văn hóa, Thể thao và Du lịch"),
+    ("SKHCN", "Sở Khoa học và Công nghệ"),
+    ("SGDDT", "Sở Giáo dục và Đào tạo"),
+    ("SYT", "Sở Y tế"),
+    ("TTT", "Thanh tra tỉnh"),
+    ("BDT", "Ban Dân tộc"),
+    ("SNGV", "Sở Ngoại vụ"),
     ("BQLKKT", "Ban Quản lý Khu kinh tế tỉnh"),
 ]
 UNITS = [
@@ -40,23 +52,42 @@ UNITS = [
     ("CCBVMT", "Chi cục Bảo vệ môi trường", "STNMT"),
 ]
 DISTRICTS = [  # the thirteen district-level units of 2019
-    ("H01", "Thành phố Cao Bằng", "UBND thành phố Cao Bằng"), ("H02", "Huyện Bảo Lâm", "UBND huyện Bảo Lâm"),
-    ("H03", "Huyện Bảo Lạc", "UBND huyện Bảo Lạc"), ("H04", "Huyện Thông Nông", "UBND huyện Thông Nông"),
-    ("H05", "Huyện Hà Quảng", "UBND huyện Hà Quảng"), ("H06", "Huyện Trà Lĩnh", "UBND huyện Trà Lĩnh"),
-    ("H07", "Huyện Trùng Khánh", "UBND huyện Trùng Khánh"), ("H08", "Huyện Hạ Lang", "UBND huyện Hạ Lang"),
-    ("H09", "Huyện Quảng Uyên", "UBND huyện Quảng Uyên"), ("H10", "Huyện Phục Hòa", "UBND huyện Phục Hòa"),
-    ("H11", "Huyện Hòa An", "UBND huyện Hòa An"), ("H12", "Huyện Nguyên Bình", "UBND huyện Nguyên Bình"),
+    ("H01", "Thành phố Cao Bằng", "UBND thành phố Cao Bằng"),
+    ("H02", "Huyện Bảo Lâm", "UBND huyện Bảo Lâm"),
+    ("H03", "Huyện Bảo Lạc", "UBND huyện Bảo Lạc"),
+    ("H04", "Huyện Thông Nông", "UBND huyện Thông Nông"),
+    ("H05", "Huyện Hà Quảng", "UBND huyện Hà Quảng"),
+    ("H06", "Huyện Trà Lĩnh", "UBND huyện Trà Lĩnh"),
+    ("H07", "Huyện Trùng Khánh", "UBND huyện Trùng Khánh"),
+    ("H08", "Huyện Hạ Lang", "UBND huyện Hạ Lang"),
+    ("H09", "Huyện Quảng Uyên", "UBND huyện Quảng Uyên"),
+    ("H10", "Huyện Phục Hòa", "UBND huyện Phục Hòa"),
+    ("H11", "Huyện Hòa An", "UBND huyện Hòa An"),
+    ("H12", "Huyện Nguyên Bình", "UBND huyện Nguyên Bình"),
     ("H13", "Huyện Thạch An", "UBND huyện Thạch An"),
 ]
 OFFICES = [("LDTBXH", "Phòng Lao động - Thương binh và Xã hội"), ("TNMT", "Phòng Tài nguyên và Môi trường")]
 COMMUNES = [("X01", "UBND phường Hợp Giang"), ("X02", "UBND phường Sông Hiến"), ("X03", "UBND phường Đề Thám")]
 CENTRAL = [
-    ("TW-THUE", "Cục Thuế tỉnh Cao Bằng"), ("TW-KBNN", "Kho bạc Nhà nước Cao Bằng"),
-    ("TW-BHXH", "Bảo hiểm xã hội tỉnh Cao Bằng"), ("TW-HQ", "Cục Hải quan tỉnh Cao Bằng"),
-    ("TW-TK", "Cục Thống kê tỉnh Cao Bằng"), ("TW-NHNN", "Ngân hàng Nhà nước Chi nhánh tỉnh Cao Bằng"),
+    ("TW-THUE", "Cục Thuế tỉnh Cao Bằng"),
+    ("TW-KBNN", "Kho bạc Nhà nước Cao Bằng"),
+    ("TW-BHXH", "Bảo hiểm xã hội tỉnh Cao Bằng"),
+    ("TW-HQ", "Cục Hải quan tỉnh Cao Bằng"),
+    ("TW-TK", "Cục Thống kê tỉnh Cao Bằng"),
+    ("TW-NHNN", "Ngân hàng Nhà nước Chi nhánh tỉnh Cao Bằng"),
 ]
-SECRETARY_NAMES = ["Nguyễn Thị Hà", "Hoàng Văn Đức", "Nông Thị Lan", "Lục Văn Quý", "Bế Thị Hằng",
-                   "Đàm Văn Tùng", "Lương Thị Mai", "Triệu Văn Sơn", "Hà Thị Thu", "Vi Văn Hùng"]
+SECRETARY_NAMES = [
+    "Nguyễn Thị Hà",
+    "Hoàng Văn Đức",
+    "Nông Thị Lan",
+    "Lục Văn Quý",
+    "Bế Thị Hằng",
+    "Đàm Văn Tùng",
+    "Lương Thị Mai",
+    "Triệu Văn Sơn",
+    "Hà Thị Thu",
+    "Vi Văn Hùng",
+]
 
 
 def _offices_of(district_code: str) -> list[str]:
@@ -69,10 +100,17 @@ def _build_2019(province: Province) -> dict[str, Agency]:
     def add(code: str, name: str, category: str, parent: str | None = None, locality: str = "Cao Bằng", **extra):
         number = len(made)
         made[code] = services.agency_create(
-            province=province, code=code, name=name, category=category, parent=made.get(parent) if parent else None,
-            locality=locality, phone=f"0206.385{number:04d}"[:13], email=f"{code.lower()}@caobang.gov.vn",
+            province=province,
+            code=code,
+            name=name,
+            category=category,
+            parent=made.get(parent) if parent else None,
+            locality=locality,
+            phone=f"0206.385{number:04d}"[:13],
+            email=f"{code.lower()}@caobang.gov.vn",
             secretary_name=SECRETARY_NAMES[number % len(SECRETARY_NAMES)],
-            secretary_email=f"thuky.{code.lower()}@caobang.gov.vn", **extra,
+            secretary_email=f"thuky.{code.lower()}@caobang.gov.vn",
+            **extra,
         )
 
     for code, name in PROVINCIAL:
@@ -81,7 +119,7 @@ def _build_2019(province: Province) -> dict[str, Agency]:
         add(code, name, Category.PROVINCIAL_UNIT, parent)
     for code, locality, name in DISTRICTS:
         add(code, name, Category.DISTRICT_PC, locality=locality)
-        for (suffix, office), office_code in zip(OFFICES, _offices_of(code), strict=True):
+        for (_suffix, office), office_code in zip(OFFICES, _offices_of(code), strict=True):
             add(office_code, f"{office} {locality[0].lower()}{locality[1:]}", Category.DISTRICT_OFFICE, code, locality)
     for code, name in COMMUNES:
         add(code, name, Category.COMMUNE_PC, "H01", "Thành phố Cao Bằng")
@@ -96,48 +134,96 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         return made[code]
 
     jan2020 = datetime.date(2020, 1, 1)
-    basis_2020 = {"decision_number": "864/NQ-UBTVQH14", "decision_date": datetime.date(2019, 12, 10),
-                  "effective_date": jan2020, "note": DEMO_NOTE}
+    basis_2020 = {
+        "decision_number": "864/NQ-UBTVQH14",
+        "decision_date": datetime.date(2019, 12, 10),
+        "effective_date": jan2020,
+        "note": DEMO_NOTE,
+    }
     # Thông Nông into Hà Quảng, Trà Lĩnh into Trùng Khánh: offices first, then the committees.
     for gone, stays in (("H04", "H05"), ("H06", "H07")):
         for office_gone, office_stays in zip(_offices_of(gone), _offices_of(stays), strict=True):
-            services.reorganisation_merge(province=province, predecessors=[fresh(office_gone)],
-                                          into=fresh(office_stays), **basis_2020)
+            services.reorganisation_merge(
+                province=province, predecessors=[fresh(office_gone)], into=fresh(office_stays), **basis_2020
+            )
         services.reorganisation_merge(province=province, predecessors=[fresh(gone)], into=fresh(stays), **basis_2020)
     # Quảng Uyên and Phục Hòa into the new Quảng Hòa: the new committee, its offices, then the old committees.
     made["H14"] = services.agency_create(
-        province=province, code="H14", name="UBND huyện Quảng Hòa", category=Category.DISTRICT_PC,
-        locality="Huyện Quảng Hòa", established_on=jan2020, email="h14@caobang.gov.vn",
-        secretary_name="Lã Thị Phương", secretary_email="thuky.h14@caobang.gov.vn",
+        province=province,
+        code="H14",
+        name="UBND huyện Quảng Hòa",
+        category=Category.DISTRICT_PC,
+        locality="Huyện Quảng Hòa",
+        established_on=jan2020,
+        email="h14@caobang.gov.vn",
+        secretary_name="Lã Thị Phương",
+        secretary_email="thuky.h14@caobang.gov.vn",
     )
     for (suffix, office), new_code in zip(OFFICES, _offices_of("H14"), strict=True):
         services.reorganisation_merge(
-            province=province, predecessors=[fresh(f"H09-{suffix}"), fresh(f"H10-{suffix}")],
-            new_agency={"code": new_code, "name": f"{office} huyện Quảng Hòa", "category": Category.DISTRICT_OFFICE,
-                        "parent": fresh("H14"), "locality": "Huyện Quảng Hòa"}, **basis_2020)
+            province=province,
+            predecessors=[fresh(f"H09-{suffix}"), fresh(f"H10-{suffix}")],
+            new_agency={
+                "code": new_code,
+                "name": f"{office} huyện Quảng Hòa",
+                "category": Category.DISTRICT_OFFICE,
+                "parent": fresh("H14"),
+                "locality": "Huyện Quảng Hòa",
+            },
+            **basis_2020,
+        )
         made[new_code] = Agency.objects.get(province=province, code=new_code)
-    services.reorganisation_merge(province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"),
-                                  **basis_2020)
+    services.reorganisation_merge(
+        province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"), **basis_2020
+    )
 
     # 1/3/2025: Information and Communications merges into Science and Technology; Ban Dân tộc renamed.
-    mar2025 = {"decision_date": datetime.date(2025, 2, 26), "effective_date": datetime.date(2025, 3, 1), "note": DEMO_NOTE}
-    services.reorganisation_merge(province=province, predecessors=[fresh("STTTT")], into=fresh("SKHCN"),
-                                  decision_number="05/2025/NQ-HĐND", **mar2025)
-    services.reorganisation_rename(province=province, agency=fresh("BDT"), new_name="Sở Dân tộc và Tôn giáo",
-                                   decision_number="06/2025/NQ-HĐND", **mar2025)
+    mar2025 = {
+        "decision_date": datetime.date(2025, 2, 26),
+        "effective_date": datetime.date(2025, 3, 1),
+        "note": DEMO_NOTE,
+    }
+    services.reorganisation_merge(
+        province=province,
+        predecessors=[fresh("STTTT")],
+        into=fresh("SKHCN"),
+        decision_number="05/2025/NQ-HĐND",
+        **mar2025,
+    )
+    services.reorganisation_rename(
+        province=province,
+        agency=fresh("BDT"),
+        new_name="Sở Dân tộc và Tôn giáo",
+        decision_number="06/2025/NQ-HĐND",
+        **mar2025,
+    )
 
     # 1/7/2025: two-tier local government. The three wards merge into one; the district level goes.
-    jul2025 = {"decision_date": datetime.date(2025, 6, 16), "effective_date": datetime.date(2025, 7, 1), "note": DEMO_NOTE}
+    jul2025 = {
+        "decision_date": datetime.date(2025, 6, 16),
+        "effective_date": datetime.date(2025, 7, 1),
+        "note": DEMO_NOTE,
+    }
     services.reorganisation_merge(
-        province=province, predecessors=[fresh(code) for code, _name in COMMUNES],
-        new_agency={"code": "X04", "name": "UBND phường Thục Phán", "category": Category.COMMUNE_PC,
-                    "parent": None, "locality": "Phường Thục Phán"},
-        decision_number="1657/NQ-UBTVQH15", **jul2025)
+        province=province,
+        predecessors=[fresh(code) for code, _name in COMMUNES],
+        new_agency={
+            "code": "X04",
+            "name": "UBND phường Thục Phán",
+            "category": Category.COMMUNE_PC,
+            "parent": None,
+            "locality": "Phường Thục Phán",
+        },
+        decision_number="1657/NQ-UBTVQH15",
+        **jul2025,
+    )
     made["X04"] = Agency.objects.get(province=province, code="X04")
     district_level = Agency.objects.filter(
-        province=province, category__in=[Category.DISTRICT_PC, Category.DISTRICT_OFFICE], ended_on__isnull=True)
-    services.reorganisation_dissolve(province=province, agencies=list(district_level),
-                                     decision_number="72/2025/QH15", **jul2025)
+        province=province, category__in=[Category.DISTRICT_PC, Category.DISTRICT_OFFICE], ended_on__isnull=True
+    )
+    services.reorganisation_dissolve(
+        province=province, agencies=list(district_level), decision_number="72/2025/QH15", **jul2025
+    )
 
 
 def _users(province: Province) -> list[tuple[str, str, str]]:
@@ -154,8 +240,17 @@ def _users(province: Province) -> list[tuple[str, str, str]]:
     for username, full_name, role, agency in staff:
         last, _sep, first = full_name.rpartition(" ")
         if username not in existing:
-            new_users.append(User(username=username, first_name=first, last_name=last, role=role,
-                                  province=province, agency=agency, password=password))
+            new_users.append(
+                User(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    role=role,
+                    province=province,
+                    agency=agency,
+                    password=password,
+                )
+            )
         logins.append((username, str(role.label), agency.name if agency else province.name))
     User.objects.bulk_create(new_users)
     return logins
@@ -164,7 +259,7 @@ def _users(province: Province) -> list[tuple[str, str, str]]:
 @transaction.atomic
 def seed_demo() -> tuple[bool, list[tuple[str, str, str]]]:
     """Load the demo once; later calls change nothing. Returns (loaded now?, logins)."""
-    province, created = Province.objects.get_or_create(code=PROVINCE_CODE, defaults={"name": PROVINCE_NAME})
+    province, _created = Province.objects.get_or_create(code=PROVINCE_CODE, defaults={"name": PROVINCE_NAME})
     loaded = False
     if not Agency.objects.filter(province=province).exists():
         made = _build_2019(province)

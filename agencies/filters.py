@@ -14,14 +14,23 @@ from .selectors import Status, registry_rows, visible_agencies, visible_versions
 class RegistryFilter(django_filters.FilterSet):
     """Search and filters of the registry list and its export; rows are versions as of a date."""
 
-    q = django_filters.CharFilter(method="search", label=_("Search"),
-                                  widget=forms.TextInput(attrs={"placeholder": _("Name or code")}))
-    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"), empty_label=_("All categories"))
+    q = django_filters.CharFilter(
+        method="search", label=_("Search"), widget=forms.TextInput(attrs={"placeholder": _("Name or code")})
+    )
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, label=_("Category"), empty_label=_("All categories")
+    )
     parent = django_filters.ModelChoiceFilter(queryset=None, label=_("Parent agency"), empty_label=_("Any parent"))
     locality = django_filters.ChoiceFilter(choices=[], label=_("Locality"), empty_label=_("All localities"))
     status = django_filters.ChoiceFilter(
-        method="keep", label=_("Status"), empty_label=None,
-        choices=[(Status.ACTIVE, _("Existing on that date")), (Status.ENDED, _("Ended by that date")), (Status.ALL, _("Both"))],
+        method="keep",
+        label=_("Status"),
+        empty_label=None,
+        choices=[
+            (Status.ACTIVE, _("Existing on that date")),
+            (Status.ENDED, _("Ended by that date")),
+            (Status.ALL, _("Both")),
+        ],
     )
     as_of = django_filters.DateFilter(method="keep", label=_("As of"), widget=DATE_WIDGET)
 
@@ -35,7 +44,11 @@ class RegistryFilter(django_filters.FilterSet):
             visible_agencies(user).filter(child_versions__isnull=False).distinct().order_by("name")
         )
         localities = (
-            visible_versions(user).exclude(locality="").order_by("locality").values_list("locality", flat=True).distinct()
+            visible_versions(user)
+            .exclude(locality="")
+            .order_by("locality")
+            .values_list("locality", flat=True)
+            .distinct()
         )
         self.filters["locality"].extra["choices"] = [(name, name) for name in localities]
 
@@ -56,7 +69,9 @@ class RegistryFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(agency__code__icontains=value) | Q(agency__name__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(agency__code__icontains=value) | Q(agency__name__icontains=value)
+        )
 
     def keep(self, queryset, name, value):
         return queryset

@@ -30,9 +30,11 @@ class AgencyMultipleChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({obj.code})"
 
 
-def parent_field(user: User, *, required: bool = False, label=_("Parent agency")) -> AgencyChoiceField:
+def parent_field(user: User, *, required: bool = False, label=None) -> AgencyChoiceField:
     return AgencyChoiceField(
-        queryset=current_agencies(user).filter(category__in=PARENT_CATEGORIES), required=required, label=label,
+        queryset=current_agencies(user).filter(category__in=PARENT_CATEGORIES),
+        required=required,
+        label=label or _("Parent agency"),
         empty_label=_("(none: directly under the provincial People's Committee)"),
     )
 
@@ -56,8 +58,10 @@ class AgencyForm(forms.ModelForm):
         self.fields["parent"] = parent_field(user)
         if self.instance.pk:
             self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(pk=self.instance.pk)
-            self.fields["code"].help_text = _("Correcting the name or parent here rewrites the current period. "
-                                              "For a rename or transfer with a legal basis, record a reorganisation.")
+            self.fields["code"].help_text = _(
+                "Correcting the name or parent here rewrites the current period. "
+                "For a rename or transfer with a legal basis, record a reorganisation."
+            )
 
 
 class AgencyContactForm(forms.ModelForm):
@@ -71,8 +75,11 @@ class AgencyContactForm(forms.ModelForm):
 
 
 class ReorganisationBaseForm(forms.Form):
-    decision_number = forms.CharField(label=_("Decision number"), max_length=100,
-                                      help_text=_("Number and symbol of the legal basis, e.g. 897/NQ-UBTVQH14"))
+    decision_number = forms.CharField(
+        label=_("Decision number"),
+        max_length=100,
+        help_text=_("Number and symbol of the legal basis, e.g. 897/NQ-UBTVQH14"),
+    )
     decision_date = forms.DateField(label=_("Decision date"), widget=DATE_WIDGET)
     effective_date = forms.DateField(label=_("Effective date"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -100,11 +107,17 @@ class NewAgencyFields(forms.Form):
 
 class MergeForm(ReorganisationBaseForm):
     predecessors = AgencyMultipleChoiceField(queryset=Agency.objects.none(), label=_("Agencies merged"))
-    into = AgencyChoiceField(queryset=Agency.objects.none(), required=False, label=_("Merged into an existing agency"),
-                             empty_label=_("(a new agency, described below)"))
+    into = AgencyChoiceField(
+        queryset=Agency.objects.none(),
+        required=False,
+        label=_("Merged into an existing agency"),
+        empty_label=_("(a new agency, described below)"),
+    )
     new_code = forms.CharField(label=_("New agency's code"), max_length=32, required=False)
     new_name = forms.CharField(label=_("New agency's name"), max_length=255, required=False)
-    new_category = forms.ChoiceField(label=_("New agency's category"), choices=[("", "—"), *Category.choices], required=False)
+    new_category = forms.ChoiceField(
+        label=_("New agency's category"), choices=[("", "—"), *Category.choices], required=False
+    )
     new_locality = forms.CharField(label=_("New agency's locality"), max_length=120, required=False)
 
     def __init__(self, *args, user: User, **kwargs):
@@ -125,8 +138,13 @@ class MergeForm(ReorganisationBaseForm):
         data = self.cleaned_data
         new_agency = None
         if not data.get("into"):
-            new_agency = {"code": data["new_code"], "name": data["new_name"], "category": data["new_category"],
-                          "parent": data.get("new_parent"), "locality": data.get("new_locality", "")}
+            new_agency = {
+                "code": data["new_code"],
+                "name": data["new_name"],
+                "category": data["new_category"],
+                "parent": data.get("new_parent"),
+                "locality": data.get("new_locality", ""),
+            }
         return {"predecessors": list(data["predecessors"]), "into": data.get("into"), "new_agency": new_agency}
 
 
@@ -174,8 +192,11 @@ class TransferForm(ReorganisationBaseForm):
 
 
 class DissolutionForm(ReorganisationBaseForm):
-    agencies = AgencyMultipleChoiceField(queryset=Agency.objects.none(), label=_("Agencies dissolved"),
-                                         help_text=_("Hold Ctrl (or ⌘) to choose several."))
+    agencies = AgencyMultipleChoiceField(
+        queryset=Agency.objects.none(),
+        label=_("Agencies dissolved"),
+        help_text=_("Hold Ctrl (or ⌘) to choose several."),
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -195,7 +216,9 @@ REORGANISATION_FORMS = {
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("File (.xlsx or .csv)"), help_text=_("At most 5 MB. The first row holds the column headers."))
+    file = forms.FileField(
+        label=_("File (.xlsx or .csv)"), help_text=_("At most 5 MB. The first row holds the column headers.")
+    )
 
     MAX_BYTES = 5 * 1024 * 1024
 

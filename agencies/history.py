@@ -59,8 +59,10 @@ def change_log(agency: Agency) -> list[Entry]:
     groups = _records(agency)
     related_ids = {
         getattr(record, name)
-        for _model, records, _label in groups for record in records
-        for name in ("parent_id", "reorganisation_id") if getattr(record, name, None)
+        for _model, records, _label in groups
+        for record in records
+        for name in ("parent_id", "reorganisation_id")
+        if getattr(record, name, None)
     }
     names = dict(Agency.objects.filter(pk__in=related_ids).values_list("pk", "name"))
     entries: list[Entry] = []
@@ -78,21 +80,27 @@ def change_log(agency: Agency) -> list[Entry]:
                 if before is None and new in (None, ""):
                     continue
                 if before is None or old != new:
-                    changes.append(Change(
-                        str(model_field.verbose_name),
-                        _display(model, model_field.name, old, names) if before is not None else "",
-                        _display(model, model_field.name, new, names),
-                    ))
+                    changes.append(
+                        Change(
+                            str(model_field.verbose_name),
+                            _display(model, model_field.name, old, names) if before is not None else "",
+                            _display(model, model_field.name, new, names),
+                        )
+                    )
             previous[key] = record
             if record.history_type == "~" and not changes:
                 continue
             what = label if model is Agency else f"{label} {_display(model, 'valid_from', record.valid_from, names)}"
             user = record.history_user
-            entries.append(Entry(
-                when=record.history_date,
-                who=(user.get_full_name() or user.username) if user else str(_("system")),
-                what=str(what), kind=str(TYPE_LABELS.get(record.history_type, "")),
-                reason=record.history_change_reason or "", changes=changes,
-            ))
+            entries.append(
+                Entry(
+                    when=record.history_date,
+                    who=(user.get_full_name() or user.username) if user else str(_("system")),
+                    what=str(what),
+                    kind=str(TYPE_LABELS.get(record.history_type, "")),
+                    reason=record.history_change_reason or "",
+                    changes=changes,
+                )
+            )
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:MAX_ENTRIES]

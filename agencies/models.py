@@ -60,18 +60,26 @@ def valid_on(date: datetime.date, prefix: str = "") -> Q:
 
 
 class Agency(models.Model):
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="agencies", verbose_name=_("province"))
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="agencies", verbose_name=_("province")
+    )
     code = models.CharField(_("code"), max_length=32)
     # The current state, mirrored from the latest AgencyVersion by the services.
     name = models.CharField(_("name"), max_length=255)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("parent agency"),
     )
     locality = models.CharField(_("locality"), max_length=120, blank=True)
     established_on = models.DateField(
-        _("established on"), null=True, blank=True,
+        _("established on"),
+        null=True,
+        blank=True,
         help_text=_("Leave empty if the agency existed before the registry's records begin."),
     )
     ended_on = models.DateField(_("ended on"), null=True, blank=True, help_text=_("First day it no longer exists."))
@@ -93,7 +101,8 @@ class Agency(models.Model):
         verbose_name_plural = _("agencies")
         constraints = [
             models.UniqueConstraint(
-                fields=["province", "code"], name="agency_code_unique_in_province",
+                fields=["province", "code"],
+                name="agency_code_unique_in_province",
                 violation_error_message=_("An agency with this code already exists in the province."),
             ),
         ]
@@ -125,12 +134,20 @@ class AgencyVersion(models.Model):
     name = models.CharField(_("name"), max_length=255)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     parent = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="child_versions",
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="child_versions",
         verbose_name=_("parent agency"),
     )
     locality = models.CharField(_("locality"), max_length=120, blank=True)
     reorganisation = models.ForeignKey(
-        "Reorganisation", on_delete=models.PROTECT, null=True, blank=True, related_name="opened_versions",
+        "Reorganisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_versions",
         verbose_name=_("opened by"),
     )
     history = HistoricalRecords()
@@ -141,7 +158,9 @@ class AgencyVersion(models.Model):
         verbose_name_plural = _("agency versions")
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
                 name="agencyversion_period_not_empty",
             ),
         ]
@@ -159,14 +178,18 @@ class Reorganisation(models.Model):
         TRANSFER = "transfer", _("Transfer to another parent")
         DISSOLUTION = "dissolution", _("Dissolution")
 
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="reorganisations", verbose_name=_("province"))
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="reorganisations", verbose_name=_("province")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     decision_number = models.CharField(_("decision number"), max_length=100, help_text=_("e.g. 897/NQ-UBTVQH14"))
     decision_date = models.DateField(_("decision date"))
     effective_date = models.DateField(_("effective date"))
     note = models.TextField(_("note"), blank=True)
     predecessors = models.ManyToManyField(Agency, related_name="reorganisations_out", verbose_name=_("predecessors"))
-    successors = models.ManyToManyField(Agency, related_name="reorganisations_in", blank=True, verbose_name=_("successors"))
+    successors = models.ManyToManyField(
+        Agency, related_name="reorganisations_in", blank=True, verbose_name=_("successors")
+    )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     created_by = models.ForeignKey(
         "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("recorded by")

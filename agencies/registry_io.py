@@ -27,12 +27,22 @@ from . import services
 from .models import Agency, AgencyVersion, Category, Province
 
 CODE, NAME, CATEGORY, PARENT_CODE, PARENT, LOCALITY, PROVINCE = (
-    "Mã cơ quan", "Tên cơ quan", "Loại cơ quan", "Mã cơ quan cấp trên", "Cơ quan cấp trên", "Địa bàn", "Tỉnh",
+    "Mã cơ quan",
+    "Tên cơ quan",
+    "Loại cơ quan",
+    "Mã cơ quan cấp trên",
+    "Cơ quan cấp trên",
+    "Địa bàn",
+    "Tỉnh",
 )
 ESTABLISHED, ENDED = "Ngày thành lập", "Ngày kết thúc"
 CONTACT_HEADERS = {
-    "address": "Địa chỉ", "phone": "Điện thoại", "email": "Email", "website": "Trang thông tin điện tử",
-    "secretary_name": "Thư ký ISO", "secretary_phone": "Điện thoại thư ký ISO",
+    "address": "Địa chỉ",
+    "phone": "Điện thoại",
+    "email": "Email",
+    "website": "Trang thông tin điện tử",
+    "secretary_name": "Thư ký ISO",
+    "secretary_phone": "Điện thoại thư ký ISO",
     "secretary_email": "Email thư ký ISO",
 }
 HEADERS = [CODE, NAME, CATEGORY, PARENT_CODE, PARENT, LOCALITY, PROVINCE, ESTABLISHED, ENDED, *CONTACT_HEADERS.values()]
@@ -52,9 +62,16 @@ def export_rows(rows: Iterable[AgencyVersion]) -> Iterator[list[str]]:
     for row in rows:
         agency = row.agency
         yield [
-            agency.code, row.name, labels[row.category], row.parent.code if row.parent else "",
-            (row.parent_name or (row.parent.name if row.parent else "")), row.locality, agency.province.name,
-            _date(agency.established_on), _date(agency.ended_on), *(getattr(agency, f) for f in CONTACT_HEADERS),
+            agency.code,
+            row.name,
+            labels[row.category],
+            row.parent.code if row.parent else "",
+            (row.parent_name or (row.parent.name if row.parent else "")),
+            row.locality,
+            agency.province.name,
+            _date(agency.established_on),
+            _date(agency.ended_on),
+            *(getattr(agency, f) for f in CONTACT_HEADERS),
         ]
 
 
@@ -120,7 +137,9 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise ImportFileError(_("The file is not a readable Excel (.xlsx) workbook.")) from exc
-        raw = [["" if v is None else _cell_text(v) for v in r] for r in workbook.worksheets[0].iter_rows(values_only=True)]
+        raw = [
+            ["" if v is None else _cell_text(v) for v in r] for r in workbook.worksheets[0].iter_rows(values_only=True)
+        ]
     elif name.endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")
@@ -190,6 +209,7 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
     email, url = EmailValidator(), URLValidator()
 
     for number, row in enumerate(rows, start=2):
+
         def error(column: str, message: str, number: int = number) -> None:
             result.errors.append(RowError(number, column, message))
 
@@ -200,7 +220,10 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
         elif len(code) > 32:
             error(CODE, _("The code is longer than 32 characters."))
         elif code in file_codes:
-            error(CODE, _("The code %(code)s appears again (first on row %(row)s).") % {"code": code, "row": file_codes[code]})
+            error(
+                CODE,
+                _("The code %(code)s appears again (first on row %(row)s).") % {"code": code, "row": file_codes[code]},
+            )
         else:
             file_codes[code] = number
         data["code"] = code
@@ -211,15 +234,21 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
             error(NAME, _("The name is longer than 255 characters."))
         category = categories.get(row.get(CATEGORY, "").lower())
         if category is None:
-            error(CATEGORY, _("Unknown category “%(value)s”; use one of: %(choices)s.") % {
-                "value": row.get(CATEGORY, ""), "choices": "; ".join(str(label) for _k, label in Category.choices)})
+            error(
+                CATEGORY,
+                _("Unknown category “%(value)s”; use one of: %(choices)s.")
+                % {"value": row.get(CATEGORY, ""), "choices": "; ".join(str(label) for _k, label in Category.choices)},
+            )
         data["category"] = category
         data["parent_code"] = row.get(PARENT_CODE, "")
         data["locality"] = row.get(LOCALITY, "")
         province_cell = row.get(PROVINCE, "")
         if province_cell and province_cell not in (province.name, province.code):
-            error(PROVINCE, _("This row belongs to %(other)s; you can only import agencies of %(mine)s.") % {
-                "other": province_cell, "mine": province.name})
+            error(
+                PROVINCE,
+                _("This row belongs to %(other)s; you can only import agencies of %(mine)s.")
+                % {"other": province_cell, "mine": province.name},
+            )
         established = row.get(ESTABLISHED, "")
         data["established_on"] = None
         if established:
@@ -245,12 +274,20 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
     for number, data in parsed:
         parent_code = data["parent_code"]
         if parent_code and parent_code not in existing and parent_code not in file_codes:
-            result.errors.append(RowError(number, PARENT_CODE, _("No agency has the code %(code)s.") % {"code": parent_code}))
+            result.errors.append(
+                RowError(number, PARENT_CODE, _("No agency has the code %(code)s.") % {"code": parent_code})
+            )
         elif parent_code and parent_code == data["code"]:
             result.errors.append(RowError(number, PARENT_CODE, _("An agency cannot sit under itself.")))
         code = data["code"]
         if code in existing and existing[code].ended_on:
-            result.errors.append(RowError(number, CODE, _("%(code)s has ended; its record can no longer be changed by import.") % {"code": code}))
+            result.errors.append(
+                RowError(
+                    number,
+                    CODE,
+                    _("%(code)s has ended; its record can no longer be changed by import.") % {"code": code},
+                )
+            )
     if result.errors:
         return result
 
@@ -281,8 +318,13 @@ def _parents_first(parsed: list[tuple[int, dict]], result: ImportResult) -> list
             return
         number, data = by_code[code]
         if code in chain:
-            result.errors.append(RowError(number, PARENT_CODE, _("The parent codes form a loop: %(loop)s.") % {
-                "loop": " → ".join([*chain, code])}))
+            result.errors.append(
+                RowError(
+                    number,
+                    PARENT_CODE,
+                    _("The parent codes form a loop: %(loop)s.") % {"loop": " → ".join([*chain, code])},
+                )
+            )
             state[code] = "done"
             return
         parent_code = data["parent_code"]
@@ -312,7 +354,9 @@ def _save_row(province: Province, existing: dict[str, Agency], number: int, data
                 services.agency_update(agency=agency, **changed)
                 result.updated += 1
         else:
-            existing[data["code"]] = services.agency_create(province=province, code=data["code"], parent=parent, **fields)
+            existing[data["code"]] = services.agency_create(
+                province=province, code=data["code"], parent=parent, **fields
+            )
             result.created += 1
     except ValidationError as exc:
         for column, messages in _error_columns(exc):
@@ -320,8 +364,15 @@ def _save_row(province: Province, existing: dict[str, Agency], number: int, data
                 result.errors.append(RowError(number, column, message))
 
 
-_FIELD_HEADERS = {"code": CODE, "name": NAME, "category": CATEGORY, "parent": PARENT_CODE, "locality": LOCALITY,
-                  "established_on": ESTABLISHED, **CONTACT_HEADERS}
+_FIELD_HEADERS = {
+    "code": CODE,
+    "name": NAME,
+    "category": CATEGORY,
+    "parent": PARENT_CODE,
+    "locality": LOCALITY,
+    "established_on": ESTABLISHED,
+    **CONTACT_HEADERS,
+}
 
 
 def _error_columns(exc: ValidationError) -> Iterator[tuple[str, list[str]]]:

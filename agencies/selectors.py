@@ -53,7 +53,11 @@ def visible_provinces(user: User) -> QuerySet[Province]:
 
 def can_manage_registry(user: User) -> bool:
     """Create agencies, import, and record reorganisations: DOST staff (and a superuser)."""
-    return user.is_authenticated and user.is_active and (user.role == User.Role.DOST or (user.is_superuser and not user.role))
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.role == User.Role.DOST or (user.is_superuser and not user.role))
+    )
 
 
 def can_edit_agency(user: User, agency: Agency) -> bool:
@@ -69,7 +73,9 @@ class Status:
     ALL = "all"
 
 
-def registry_rows(versions: QuerySet[AgencyVersion], *, as_of: datetime.date | None = None, status: str = Status.ACTIVE) -> QuerySet[AgencyVersion]:
+def registry_rows(
+    versions: QuerySet[AgencyVersion], *, as_of: datetime.date | None = None, status: str = Status.ACTIVE
+) -> QuerySet[AgencyVersion]:
     """The registry as it stood on `as_of` (default today): one version row per agency.
 
     `status` active: agencies existing that day; ended: agencies that had ended by then (their last

@@ -17,7 +17,13 @@ from .models import Agency, AgencyVersion, EndReason, Province, Reorganisation, 
 
 DATED_FIELDS = ("name", "category", "parent", "locality")
 CONTACT_FIELDS = (
-    "address", "phone", "email", "website", "secretary_name", "secretary_phone", "secretary_email",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "secretary_name",
+    "secretary_phone",
+    "secretary_email",
 )
 
 
@@ -37,36 +43,59 @@ def _validate_parent(agency: Agency, parent: Agency | None, on: datetime.date | 
     if agency.pk and parent.pk == agency.pk:
         raise ValidationError({"parent": _("An agency cannot sit under itself.")})
     if on is not None and not parent.is_active_on(on):
-        raise ValidationError({"parent": _("%(parent)s does not exist on %(date)s.") % {
-            "parent": parent.name, "date": date_format(on, "SHORT_DATE_FORMAT")}})
+        raise ValidationError(
+            {
+                "parent": _("%(parent)s does not exist on %(date)s.")
+                % {"parent": parent.name, "date": date_format(on, "SHORT_DATE_FORMAT")}
+            }
+        )
     ancestor, seen = parent.parent, set()
     while ancestor is not None and ancestor.pk not in seen:
         if agency.pk and ancestor.pk == agency.pk:
-            raise ValidationError({"parent": _("%(parent)s sits under this agency; that would make a loop.") % {
-                "parent": parent.name}})
+            raise ValidationError(
+                {"parent": _("%(parent)s sits under this agency; that would make a loop.") % {"parent": parent.name}}
+            )
         seen.add(ancestor.pk)
         ancestor = ancestor.parent
 
 
 @transaction.atomic
 def agency_create(
-    *, province: Province, code: str, name: str, category: str, parent: Agency | None = None,
-    locality: str = "", established_on: datetime.date | None = None,
-    reorganisation: Reorganisation | None = None, **contacts: Any,
+    *,
+    province: Province,
+    code: str,
+    name: str,
+    category: str,
+    parent: Agency | None = None,
+    locality: str = "",
+    established_on: datetime.date | None = None,
+    reorganisation: Reorganisation | None = None,
+    **contacts: Any,
 ) -> Agency:
     unknown = set(contacts) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"unknown agency fields: {sorted(unknown)}")
     agency = Agency(
-        province=province, code=code.strip(), name=name.strip(), category=category, parent=parent,
-        locality=locality.strip(), established_on=established_on, **contacts,
+        province=province,
+        code=code.strip(),
+        name=name.strip(),
+        category=category,
+        parent=parent,
+        locality=locality.strip(),
+        established_on=established_on,
+        **contacts,
     )
     agency.full_clean()
     _validate_parent(agency, parent, established_on)
     agency.save()
     AgencyVersion.objects.create(
-        agency=agency, valid_from=established_on, name=agency.name, category=category, parent=parent,
-        locality=agency.locality, reorganisation=reorganisation,
+        agency=agency,
+        valid_from=established_on,
+        name=agency.name,
+        category=category,
+        parent=parent,
+        locality=agency.locality,
+        reorganisation=reorganisation,
     )
     return agency
 
@@ -110,13 +139,16 @@ def _check_can_change(agencies: Sequence[Agency], effective_date: datetime.date)
     """Each agency exists on the effective date and has no change recorded on or after it."""
     for agency in agencies:
         if not agency.is_active_on(effective_date):
-            raise ValidationError(_("%(agency)s does not exist on %(date)s.") % {
-                "agency": agency.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")})
+            raise ValidationError(
+                _("%(agency)s does not exist on %(date)s.")
+                % {"agency": agency.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")}
+            )
         latest = _latest_version(agency)
         if latest.valid_from and latest.valid_from >= effective_date:
-            raise ValidationError(_(
-                "%(agency)s already has a change effective on %(date)s; record changes in date order."
-            ) % {"agency": agency.name, "date": date_format(latest.valid_from, "SHORT_DATE_FORMAT")})
+            raise ValidationError(
+                _("%(agency)s already has a change effective on %(date)s; record changes in date order.")
+                % {"agency": agency.name, "date": date_format(latest.valid_from, "SHORT_DATE_FORMAT")}
+            )
 
 
 def _check_no_orphans(ending: Sequence[Agency], effective_date: datetime.date) -> None:
@@ -129,17 +161,33 @@ def _check_no_orphans(ending: Sequence[Agency], effective_date: datetime.date) -
     )
     left = {v.agency for v in orphans}
     if left:
-        raise ValidationError(_(
-            "These units would be left under an agency that no longer exists: %(units)s. "
-            "Reorganise or transfer them first, or include them in this change."
-        ) % {"units": _names(left)})
+        raise ValidationError(
+            _(
+                "These units would be left under an agency that no longer exists: %(units)s. "
+                "Reorganise or transfer them first, or include them in this change."
+            )
+            % {"units": _names(left)}
+        )
 
 
-def _start(*, province: Province, kind: str, decision_number: str, decision_date: datetime.date,
-           effective_date: datetime.date, note: str, actor: User | None) -> Reorganisation:
+def _start(
+    *,
+    province: Province,
+    kind: str,
+    decision_number: str,
+    decision_date: datetime.date,
+    effective_date: datetime.date,
+    note: str,
+    actor: User | None,
+) -> Reorganisation:
     reorganisation = Reorganisation(
-        province=province, kind=kind, decision_number=decision_number.strip(), decision_date=decision_date,
-        effective_date=effective_date, note=note.strip(), created_by=actor,
+        province=province,
+        kind=kind,
+        decision_number=decision_number.strip(),
+        decision_date=decision_date,
+        effective_date=effective_date,
+        note=note.strip(),
+        created_by=actor,
     )
     reorganisation.full_clean()
     reorganisation.save()
@@ -176,9 +224,16 @@ def _same_province(province: Province, agencies: Iterable[Agency]) -> None:
 
 @transaction.atomic
 def reorganisation_merge(
-    *, province: Province, predecessors: Sequence[Agency], into: Agency | None = None,
-    new_agency: dict[str, Any] | None = None, decision_number: str, decision_date: datetime.date,
-    effective_date: datetime.date, note: str = "", actor: User | None = None,
+    *,
+    province: Province,
+    predecessors: Sequence[Agency],
+    into: Agency | None = None,
+    new_agency: dict[str, Any] | None = None,
+    decision_number: str,
+    decision_date: datetime.date,
+    effective_date: datetime.date,
+    note: str = "",
+    actor: User | None = None,
 ) -> Reorganisation:
     """Merge `predecessors` into an existing agency (`into`) or into a new one (`new_agency`)."""
     if (into is None) == (new_agency is None):
@@ -191,11 +246,20 @@ def reorganisation_merge(
     _same_province(province, [*predecessors, *([into] if into else [])])
     _check_can_change(predecessors, effective_date)
     if into is not None and not into.is_active_on(effective_date):
-        raise ValidationError(_("%(agency)s does not exist on %(date)s.") % {
-            "agency": into.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")})
+        raise ValidationError(
+            _("%(agency)s does not exist on %(date)s.")
+            % {"agency": into.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")}
+        )
     _check_no_orphans(predecessors, effective_date)
-    reorganisation = _start(province=province, kind=Reorganisation.Kind.MERGE, decision_number=decision_number,
-                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    reorganisation = _start(
+        province=province,
+        kind=Reorganisation.Kind.MERGE,
+        decision_number=decision_number,
+        decision_date=decision_date,
+        effective_date=effective_date,
+        note=note,
+        actor=actor,
+    )
     for agency in predecessors:
         _end(agency, effective_date, EndReason.MERGED)
     successor = into or agency_create(
@@ -208,8 +272,15 @@ def reorganisation_merge(
 
 @transaction.atomic
 def reorganisation_split(
-    *, province: Province, predecessor: Agency, new_agencies: Sequence[dict[str, Any]], decision_number: str,
-    decision_date: datetime.date, effective_date: datetime.date, note: str = "", actor: User | None = None,
+    *,
+    province: Province,
+    predecessor: Agency,
+    new_agencies: Sequence[dict[str, Any]],
+    decision_number: str,
+    decision_date: datetime.date,
+    effective_date: datetime.date,
+    note: str = "",
+    actor: User | None = None,
 ) -> Reorganisation:
     """End `predecessor` and create two or more new agencies from it."""
     if len(new_agencies) < 2:
@@ -217,8 +288,15 @@ def reorganisation_split(
     _same_province(province, [predecessor])
     _check_can_change([predecessor], effective_date)
     _check_no_orphans([predecessor], effective_date)
-    reorganisation = _start(province=province, kind=Reorganisation.Kind.SPLIT, decision_number=decision_number,
-                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    reorganisation = _start(
+        province=province,
+        kind=Reorganisation.Kind.SPLIT,
+        decision_number=decision_number,
+        decision_date=decision_date,
+        effective_date=effective_date,
+        note=note,
+        actor=actor,
+    )
     _end(predecessor, effective_date, EndReason.SPLIT)
     successors = [
         agency_create(province=province, established_on=effective_date, reorganisation=reorganisation, **data)
@@ -231,16 +309,30 @@ def reorganisation_split(
 
 @transaction.atomic
 def reorganisation_rename(
-    *, province: Province, agency: Agency, new_name: str, decision_number: str, decision_date: datetime.date,
-    effective_date: datetime.date, note: str = "", actor: User | None = None,
+    *,
+    province: Province,
+    agency: Agency,
+    new_name: str,
+    decision_number: str,
+    decision_date: datetime.date,
+    effective_date: datetime.date,
+    note: str = "",
+    actor: User | None = None,
 ) -> Reorganisation:
     new_name = new_name.strip()
     if not new_name or new_name == agency.name:
         raise ValidationError({"new_name": _("Enter the new name; it must differ from the current one.")})
     _same_province(province, [agency])
     _check_can_change([agency], effective_date)
-    reorganisation = _start(province=province, kind=Reorganisation.Kind.RENAME, decision_number=decision_number,
-                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    reorganisation = _start(
+        province=province,
+        kind=Reorganisation.Kind.RENAME,
+        decision_number=decision_number,
+        decision_date=decision_date,
+        effective_date=effective_date,
+        note=note,
+        actor=actor,
+    )
     _open_version(agency, reorganisation, name=new_name)
     reorganisation.predecessors.set([agency])
     reorganisation.successors.set([agency])
@@ -249,16 +341,30 @@ def reorganisation_rename(
 
 @transaction.atomic
 def reorganisation_transfer(
-    *, province: Province, agency: Agency, new_parent: Agency | None, decision_number: str,
-    decision_date: datetime.date, effective_date: datetime.date, note: str = "", actor: User | None = None,
+    *,
+    province: Province,
+    agency: Agency,
+    new_parent: Agency | None,
+    decision_number: str,
+    decision_date: datetime.date,
+    effective_date: datetime.date,
+    note: str = "",
+    actor: User | None = None,
 ) -> Reorganisation:
     if new_parent == agency.parent:
         raise ValidationError({"new_parent": _("The agency already sits under that parent.")})
     _same_province(province, [agency])
     _check_can_change([agency], effective_date)
     _validate_parent(agency, new_parent, effective_date)
-    reorganisation = _start(province=province, kind=Reorganisation.Kind.TRANSFER, decision_number=decision_number,
-                            decision_date=decision_date, effective_date=effective_date, note=note, actor=actor)
+    reorganisation = _start(
+        province=province,
+        kind=Reorganisation.Kind.TRANSFER,
+        decision_number=decision_number,
+        decision_date=decision_date,
+        effective_date=effective_date,
+        note=note,
+        actor=actor,
+    )
     _open_version(agency, reorganisation, parent=new_parent)
     reorganisation.predecessors.set([agency])
     reorganisation.successors.set([agency])
@@ -267,8 +373,14 @@ def reorganisation_transfer(
 
 @transaction.atomic
 def reorganisation_dissolve(
-    *, province: Province, agencies: Sequence[Agency], decision_number: str, decision_date: datetime.date,
-    effective_date: datetime.date, note: str = "", actor: User | None = None,
+    *,
+    province: Province,
+    agencies: Sequence[Agency],
+    decision_number: str,
+    decision_date: datetime.date,
+    effective_date: datetime.date,
+    note: str = "",
+    actor: User | None = None,
 ) -> Reorganisation:
     """Dissolve one or more agencies by one decision (e.g. the abolition of the district level)."""
     agencies = list(agencies)
@@ -277,9 +389,15 @@ def reorganisation_dissolve(
     _same_province(province, agencies)
     _check_can_change(agencies, effective_date)
     _check_no_orphans(agencies, effective_date)
-    reorganisation = _start(province=province, kind=Reorganisation.Kind.DISSOLUTION,
-                            decision_number=decision_number, decision_date=decision_date,
-                            effective_date=effective_date, note=note, actor=actor)
+    reorganisation = _start(
+        province=province,
+        kind=Reorganisation.Kind.DISSOLUTION,
+        decision_number=decision_number,
+        decision_date=decision_date,
+        effective_date=effective_date,
+        note=note,
+        actor=actor,
+    )
     for agency in agencies:
         _end(agency, effective_date, EndReason.DISSOLVED)
     reorganisation.predecessors.set(agencies)

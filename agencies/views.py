@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -66,11 +66,20 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     summary = [(key, label, counts.get(key, 0)) for key, label in Category.choices]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "agencies/agency_list.html", {
-        "filter": registry, "page": page, "summary": summary, "total": sum(counts.values()),
-        "as_of": registry.as_of_date, "is_today": registry.as_of_date == timezone.localdate(), "query": query.urlencode(),
-        "can_manage": can_manage_registry(request.user),
-    })
+    return render(
+        request,
+        "agencies/agency_list.html",
+        {
+            "filter": registry,
+            "page": page,
+            "summary": summary,
+            "total": sum(counts.values()),
+            "as_of": registry.as_of_date,
+            "is_today": registry.as_of_date == timezone.localdate(),
+            "query": query.urlencode(),
+            "can_manage": can_manage_registry(request.user),
+        },
+    )
 
 
 @login_required
@@ -94,20 +103,30 @@ def agency_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agency = get_object_or_404(visible_agencies(request.user).select_related("province", "parent"), pk=pk)
     today = timezone.localdate()
-    versions = agency.versions.select_related("parent", "reorganisation").order_by("valid_from")
-    children = (
-        registry_rows(AgencyVersion.objects.filter(parent=agency), as_of=today)
-        .filter(agency__in=visible_agencies(request.user))
+    versions = agency.versions.select_related("parent", "reorganisation").order_by(
+        F("valid_from").asc(nulls_first=True)
+    )
+    children = registry_rows(AgencyVersion.objects.filter(parent=agency), as_of=today).filter(
+        agency__in=visible_agencies(request.user)
     )
     reorganisations = (
         Reorganisation.objects.filter(Q(predecessors=agency) | Q(successors=agency))
-        .distinct().prefetch_related("predecessors", "successors")
+        .distinct()
+        .prefetch_related("predecessors", "successors")
     )
-    return render(request, "agencies/agency_detail.html", {
-        "agency": agency, "versions": versions, "children": children, "reorganisations": reorganisations,
-        "history": change_log(agency), "can_edit": can_edit_agency(request.user, agency),
-        "can_manage": can_manage_registry(request.user),
-    })
+    return render(
+        request,
+        "agencies/agency_detail.html",
+        {
+            "agency": agency,
+            "versions": versions,
+            "children": children,
+            "reorganisations": reorganisations,
+            "history": change_log(agency),
+            "can_edit": can_edit_agency(request.user, agency),
+            "can_manage": can_manage_registry(request.user),
+        },
+    )
 
 
 @login_required
@@ -145,9 +164,15 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The changes were saved."))
             return redirect(agency)
-    return render(request, "agencies/agency_form.html", {
-        "form": form, "agency": agency, "title": _("Edit %(name)s") % {"name": agency.name},
-    })
+    return render(
+        request,
+        "agencies/agency_form.html",
+        {
+            "form": form,
+            "agency": agency,
+            "title": _("Edit %(name)s") % {"name": agency.name},
+        },
+    )
 
 
 @login_required
@@ -158,37 +183,60 @@ def agency_import(request: HttpRequest) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = registry_io.import_registry(province=request.user.province, filename=upload.name, content=upload.read())
+        result = registry_io.import_registry(
+            province=request.user.province, filename=upload.name, content=upload.read()
+        )
         if result.ok:
-            messages.success(request, _("Import finished: %(created)s agencies added, %(updated)s updated.") % {
-                "created": result.created, "updated": result.updated})
+            messages.success(
+                request,
+                _("Import finished: %(created)s agencies added, %(updated)s updated.")
+                % {"created": result.created, "updated": result.updated},
+            )
             return redirect("agencies:list")
     status = 400 if result is not None and not result.ok else 200
-    return render(request, "agencies/agency_import.html", {
-        "form": form, "result": result, "headers": registry_io.HEADERS,
-        "required": registry_io.REQUIRED_HEADERS, "categories": Category.choices,
-    }, status=status)
+    return render(
+        request,
+        "agencies/agency_import.html",
+        {
+            "form": form,
+            "result": result,
+            "headers": registry_io.HEADERS,
+            "required": registry_io.REQUIRED_HEADERS,
+            "categories": Category.choices,
+        },
+        status=status,
+    )
 
 
 @login_required
 def reorganisation_list(request: HttpRequest) -> HttpResponse:
     items = visible_reorganisations(request.user).prefetch_related("predecessors", "successors")
     page = Paginator(items, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "agencies/reorganisation_list.html", {
-        "page": page, "can_manage": can_manage_registry(request.user), "kinds": Reorganisation.Kind.choices,
-    })
+    return render(
+        request,
+        "agencies/reorganisation_list.html",
+        {
+            "page": page,
+            "can_manage": can_manage_registry(request.user),
+            "kinds": Reorganisation.Kind.choices,
+        },
+    )
 
 
 @login_required
 def reorganisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(visible_reorganisations(request.user).select_related("created_by"), pk=pk)
     visible = visible_agencies(request.user)
-    return render(request, "agencies/reorganisation_detail.html", {
-        "item": item,
-        "predecessors": item.predecessors.filter(pk__in=visible.values("pk")),
-        "successors": item.successors.filter(pk__in=visible.values("pk")),
-        "opened_versions": item.opened_versions.select_related("agency", "parent"),
-    })
+    return render(
+        request,
+        "agencies/reorganisation_detail.html",
+        {
+            "item": item,
+            "predecessors": item.predecessors.filter(pk__in=visible.values("pk")),
+            "successors": item.successors.filter(pk__in=visible.values("pk")),
+            "opened_versions": item.opened_versions.select_related("agency", "parent"),
+        },
+    )
 
 
 @login_required
@@ -209,6 +257,12 @@ def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
         else:
             messages.success(request, _("The reorganisation was recorded."))
             return redirect(item)
-    return render(request, "agencies/reorganisation_form.html", {
-        "form": form, "kind": kind, "kind_label": Reorganisation.Kind(kind).label,
-    })
+    return render(
+        request,
+        "agencies/reorganisation_form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "kind_label": Reorganisation.Kind(kind).label,
+        },
+    )

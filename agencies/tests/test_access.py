@@ -33,9 +33,15 @@ def test_secretary_cannot_post_edits_to_another_agency(secretary_client, other_a
 
 
 def test_secretary_edits_only_contact_data_of_own_agency(secretary_client, agency):
-    response = secretary_client.post(reverse("agencies:edit", args=[agency.pk]), {
-        "phone": "0206.3852222", "secretary_name": "Nông Thị Lan", "name": "Tên bị đổi trái phép", "code": "HACK",
-    })
+    response = secretary_client.post(
+        reverse("agencies:edit", args=[agency.pk]),
+        {
+            "phone": "0206.3852222",
+            "secretary_name": "Nông Thị Lan",
+            "name": "Tên bị đổi trái phép",
+            "code": "HACK",
+        },
+    )
     assert response.status_code == 302
     agency.refresh_from_db()
     assert agency.phone == "0206.3852222"
@@ -55,11 +61,22 @@ def test_secretary_cannot_create_import_or_reorganise(secretary_client):
 def test_secretary_sees_only_reorganisations_of_own_agency(secretary_client, province, agency, other_agency, dost):
     import datetime
 
-    mine = reorganisation_rename(province=province, agency=agency, new_name="Sở KH&CN mới", decision_number="1/QĐ",
-                                 decision_date=datetime.date(2024, 1, 1), effective_date=datetime.date(2024, 2, 1))
-    theirs = reorganisation_rename(province=province, agency=other_agency, new_name="Sở Tư pháp mới",
-                                   decision_number="2/QĐ", decision_date=datetime.date(2024, 1, 1),
-                                   effective_date=datetime.date(2024, 2, 1))
+    mine = reorganisation_rename(
+        province=province,
+        agency=agency,
+        new_name="Sở KH&CN mới",
+        decision_number="1/QĐ",
+        decision_date=datetime.date(2024, 1, 1),
+        effective_date=datetime.date(2024, 2, 1),
+    )
+    theirs = reorganisation_rename(
+        province=province,
+        agency=other_agency,
+        new_name="Sở Tư pháp mới",
+        decision_number="2/QĐ",
+        decision_date=datetime.date(2024, 1, 1),
+        effective_date=datetime.date(2024, 2, 1),
+    )
     assert secretary_client.get(reverse("agencies:reorganisation_detail", args=[mine.pk])).status_code == 200
     assert secretary_client.get(reverse("agencies:reorganisation_detail", args=[theirs.pk])).status_code == 404
     listing = secretary_client.get(reverse("agencies:reorganisation_list")).content.decode()
@@ -91,19 +108,30 @@ def test_dost_of_another_province_sees_nothing_of_ours(foreign_dost_client, agen
 
 
 def test_dost_cannot_pick_another_provinces_agency_as_parent(dost_client, foreign_agency):
-    response = dost_client.post(reverse("agencies:create"), {
-        "code": "NEW", "name": "Chi cục mới", "category": "provincial_unit", "parent": foreign_agency.pk,
-    })
+    response = dost_client.post(
+        reverse("agencies:create"),
+        {
+            "code": "NEW",
+            "name": "Chi cục mới",
+            "category": "provincial_unit",
+            "parent": foreign_agency.pk,
+        },
+    )
     assert response.status_code == 200
     assert "parent" in response.context["form"].errors
     assert not Agency.objects.filter(code="NEW").exists()
 
 
 def test_dost_cannot_reorganise_another_provinces_agency(dost_client, foreign_agency):
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["dissolution"]), {
-        "decision_number": "9/QĐ", "decision_date": "01/01/2024", "effective_date": "01/02/2024",
-        "agencies": [foreign_agency.pk],
-    })
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["dissolution"]),
+        {
+            "decision_number": "9/QĐ",
+            "decision_date": "01/01/2024",
+            "effective_date": "01/02/2024",
+            "agencies": [foreign_agency.pk],
+        },
+    )
     assert response.status_code == 200
     assert "agencies" in response.context["form"].errors
     foreign_agency.refresh_from_db()

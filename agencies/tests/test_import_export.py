@@ -25,7 +25,15 @@ def test_web_export_csv_has_vietnamese_headers_and_rows(dost_client, agency, oth
     content = response.content.decode("utf-8")
     assert content.startswith("\ufeff")
     rows = _csv_rows(content)
-    assert rows[0][:7] == ["Mã cơ quan", "Tên cơ quan", "Loại cơ quan", "Mã cơ quan cấp trên", "Cơ quan cấp trên", "Địa bàn", "Tỉnh"]
+    assert rows[0][:7] == [
+        "Mã cơ quan",
+        "Tên cơ quan",
+        "Loại cơ quan",
+        "Mã cơ quan cấp trên",
+        "Cơ quan cấp trên",
+        "Địa bàn",
+        "Tỉnh",
+    ]
     assert {r[0] for r in rows[1:]} == {"SKHCN", "STP"}
     assert rows[1][2] == "Cơ quan chuyên môn cấp tỉnh"
     assert rows[1][6] == "Cao Bằng"
@@ -87,13 +95,39 @@ def _upload(client, name, content):
 
 
 def test_import_creates_and_corrects_agencies(dost_client, agency):
-    content = _xlsx([
-        ["Mã cơ quan", "Tên cơ quan", "Loại cơ quan", "Mã cơ quan cấp trên", "Địa bàn", "Ngày thành lập", "Thư ký ISO"],
-        ["CCTDC", "Chi cục Tiêu chuẩn Đo lường Chất lượng", "Cơ quan chuyên môn thuộc sở, ngành", "SKHCN", "Cao Bằng", "01/07/2008", "Bế Thị Hằng"],
-        ["SKHCN", "Sở Khoa học và Công nghệ", "Cơ quan chuyên môn cấp tỉnh", "", "Cao Bằng", "", "Nông Văn Tiến"],
-        ["H05-TNMT", "Phòng Tài nguyên và Môi trường huyện Hà Quảng", "district_office", "H05", "Huyện Hà Quảng", "", ""],
-        ["H05", "UBND huyện Hà Quảng", "District People's Committee", "", "Huyện Hà Quảng", "", ""],
-    ])
+    content = _xlsx(
+        [
+            [
+                "Mã cơ quan",
+                "Tên cơ quan",
+                "Loại cơ quan",
+                "Mã cơ quan cấp trên",
+                "Địa bàn",
+                "Ngày thành lập",
+                "Thư ký ISO",
+            ],
+            [
+                "CCTDC",
+                "Chi cục Tiêu chuẩn Đo lường Chất lượng",
+                "Cơ quan chuyên môn thuộc sở, ngành",
+                "SKHCN",
+                "Cao Bằng",
+                "01/07/2008",
+                "Bế Thị Hằng",
+            ],
+            ["SKHCN", "Sở Khoa học và Công nghệ", "Cơ quan chuyên môn cấp tỉnh", "", "Cao Bằng", "", "Nông Văn Tiến"],
+            [
+                "H05-TNMT",
+                "Phòng Tài nguyên và Môi trường huyện Hà Quảng",
+                "district_office",
+                "H05",
+                "Huyện Hà Quảng",
+                "",
+                "",
+            ],
+            ["H05", "UBND huyện Hà Quảng", "District People's Committee", "", "Huyện Hà Quảng", "", ""],
+        ]
+    )
     response = _upload(dost_client, "so-dang-ky.xlsx", content)
     assert response.status_code == 302
     unit = Agency.objects.get(code="CCTDC")
@@ -107,21 +141,27 @@ def test_import_creates_and_corrects_agencies(dost_client, agency):
 
 def test_import_with_bad_rows_lists_each_and_saves_nothing(dost_client, agency):
     before = (Agency.objects.count(), AgencyVersion.objects.count(), Agency.history.count())
-    content = "\n".join([
-        "Mã cơ quan,Tên cơ quan,Loại cơ quan,Mã cơ quan cấp trên,Ngày thành lập,Email",
-        "OK1,Cơ quan hợp lệ,Cơ quan chuyên môn cấp tỉnh,,,",
-        ",Thiếu mã,Cơ quan chuyên môn cấp tỉnh,,,",
-        "BAD2,Sai loại,Loại không có,,,",
-        "BAD3,Cấp trên không có,Cơ quan chuyên môn cấp tỉnh,KHONGCO,,",
-        "BAD4,Sai ngày,Cơ quan chuyên môn cấp tỉnh,,31/02/2020,",
-        "BAD5,Sai email,Cơ quan chuyên môn cấp tỉnh,,,khong-phai-email",
-        "OK1,Trùng mã,Cơ quan chuyên môn cấp tỉnh,,,",
-    ]).encode("utf-8")
+    content = "\n".join(
+        [
+            "Mã cơ quan,Tên cơ quan,Loại cơ quan,Mã cơ quan cấp trên,Ngày thành lập,Email",
+            "OK1,Cơ quan hợp lệ,Cơ quan chuyên môn cấp tỉnh,,,",
+            ",Thiếu mã,Cơ quan chuyên môn cấp tỉnh,,,",
+            "BAD2,Sai loại,Loại không có,,,",
+            "BAD3,Cấp trên không có,Cơ quan chuyên môn cấp tỉnh,KHONGCO,,",
+            "BAD4,Sai ngày,Cơ quan chuyên môn cấp tỉnh,,31/02/2020,",
+            "BAD5,Sai email,Cơ quan chuyên môn cấp tỉnh,,,khong-phai-email",
+            "OK1,Trùng mã,Cơ quan chuyên môn cấp tỉnh,,,",
+        ]
+    ).encode("utf-8")
     response = _upload(dost_client, "so-dang-ky.csv", content)
     assert response.status_code == 400
     errors = [(e.row, e.column) for e in response.context["result"].errors]
     assert errors == [
-        (3, "Mã cơ quan"), (4, "Loại cơ quan"), (6, "Ngày thành lập"), (7, "Email"), (8, "Mã cơ quan"),
+        (3, "Mã cơ quan"),
+        (4, "Loại cơ quan"),
+        (6, "Ngày thành lập"),
+        (7, "Email"),
+        (8, "Mã cơ quan"),
         (5, "Mã cơ quan cấp trên"),
     ]
     page = response.content.decode()
@@ -131,12 +171,14 @@ def test_import_with_bad_rows_lists_each_and_saves_nothing(dost_client, agency):
 
 
 def test_import_rejects_a_parent_loop_and_a_foreign_province(dost_client):
-    content = _xlsx([
-        ["Mã cơ quan", "Tên cơ quan", "Loại cơ quan", "Mã cơ quan cấp trên", "Tỉnh"],
-        ["A", "Cơ quan A", "provincial_agency", "B", "Cao Bằng"],
-        ["B", "Cơ quan B", "provincial_agency", "A", "Cao Bằng"],
-        ["C", "Cơ quan C", "provincial_agency", "", "Bắc Kạn"],
-    ])
+    content = _xlsx(
+        [
+            ["Mã cơ quan", "Tên cơ quan", "Loại cơ quan", "Mã cơ quan cấp trên", "Tỉnh"],
+            ["A", "Cơ quan A", "provincial_agency", "B", "Cao Bằng"],
+            ["B", "Cơ quan B", "provincial_agency", "A", "Cao Bằng"],
+            ["C", "Cơ quan C", "provincial_agency", "", "Bắc Kạn"],
+        ]
+    )
     response = _upload(dost_client, "x.xlsx", content)
     assert response.status_code == 400
     columns = {(e.row, e.column) for e in response.context["result"].errors}

@@ -19,8 +19,14 @@ def _names(response):
 
 
 def test_list_search_and_filters(dost_client, province, agency, other_agency, district):
-    office = make_agency(province, code="H05-TNMT", name="Phòng Tài nguyên và Môi trường huyện Hà Quảng",
-                         category=Category.DISTRICT_OFFICE, parent=district, locality="Huyện Hà Quảng")
+    office = make_agency(
+        province,
+        code="H05-TNMT",
+        name="Phòng Tài nguyên và Môi trường huyện Hà Quảng",
+        category=Category.DISTRICT_OFFICE,
+        parent=district,
+        locality="Huyện Hà Quảng",
+    )
     url = reverse("agencies:list")
     assert set(_names(dost_client.get(url))) == {agency.name, other_agency.name, district.name, office.name}
     assert _names(dost_client.get(url, {"q": "tư pháp"})) == [other_agency.name]
@@ -31,8 +37,13 @@ def test_list_search_and_filters(dost_client, province, agency, other_agency, di
 
 
 def test_list_as_of_and_status(dost_client, province, agency, other_agency):
-    services.reorganisation_dissolve(province=province, agencies=[other_agency], decision_number="5/QĐ-UBND",
-                                     decision_date=datetime.date(2024, 5, 1), effective_date=datetime.date(2024, 6, 1))
+    services.reorganisation_dissolve(
+        province=province,
+        agencies=[other_agency],
+        decision_number="5/QĐ-UBND",
+        decision_date=datetime.date(2024, 5, 1),
+        effective_date=datetime.date(2024, 6, 1),
+    )
     url = reverse("agencies:list")
     assert _names(dost_client.get(url)) == [agency.name]
     assert set(_names(dost_client.get(url, {"as_of": "31/05/2024"}))) == {agency.name, other_agency.name}
@@ -50,11 +61,19 @@ def test_list_rejects_a_bad_date_with_a_message(dost_client, agency):
 
 
 def test_dost_creates_an_agency_in_the_web_ui(dost_client, dost, province, agency):
-    response = dost_client.post(reverse("agencies:create"), {
-        "code": "CCTDC", "name": "Chi cục Tiêu chuẩn Đo lường Chất lượng", "category": Category.PROVINCIAL_UNIT,
-        "parent": agency.pk, "locality": "Cao Bằng", "established_on": "15/03/2010", "email": "cctdc@caobang.gov.vn",
-        "secretary_name": "Bế Thị Hằng",
-    })
+    response = dost_client.post(
+        reverse("agencies:create"),
+        {
+            "code": "CCTDC",
+            "name": "Chi cục Tiêu chuẩn Đo lường Chất lượng",
+            "category": Category.PROVINCIAL_UNIT,
+            "parent": agency.pk,
+            "locality": "Cao Bằng",
+            "established_on": "15/03/2010",
+            "email": "cctdc@caobang.gov.vn",
+            "secretary_name": "Bế Thị Hằng",
+        },
+    )
     created = Agency.objects.get(code="CCTDC")
     assert response.status_code == 302 and response["Location"] == created.get_absolute_url()
     assert created.province == province and created.parent == agency
@@ -64,19 +83,30 @@ def test_dost_creates_an_agency_in_the_web_ui(dost_client, dost, province, agenc
 
 
 def test_duplicate_code_is_refused_with_a_message_and_nothing_saved(dost_client, agency):
-    response = dost_client.post(reverse("agencies:create"), {
-        "code": agency.code, "name": "Trùng mã", "category": Category.PROVINCIAL_AGENCY,
-    })
+    response = dost_client.post(
+        reverse("agencies:create"),
+        {
+            "code": agency.code,
+            "name": "Trùng mã",
+            "category": Category.PROVINCIAL_AGENCY,
+        },
+    )
     assert response.status_code == 200
     assert "Đã có cơ quan mang mã này trong tỉnh." in response.content.decode()
     assert Agency.objects.filter(code=agency.code).count() == 1
 
 
 def test_edit_is_recorded_in_history_and_shown_on_the_page(dost_client, dost, agency):
-    response = dost_client.post(reverse("agencies:edit", args=[agency.pk]), {
-        "code": agency.code, "name": "Sở Khoa học và Công nghệ tỉnh Cao Bằng", "category": agency.category,
-        "locality": "Cao Bằng", "phone": "0206.3851234",
-    })
+    response = dost_client.post(
+        reverse("agencies:edit", args=[agency.pk]),
+        {
+            "code": agency.code,
+            "name": "Sở Khoa học và Công nghệ tỉnh Cao Bằng",
+            "category": agency.category,
+            "locality": "Cao Bằng",
+            "phone": "0206.3851234",
+        },
+    )
     assert response.status_code == 302
     agency.refresh_from_db()
     assert agency.name == "Sở Khoa học và Công nghệ tỉnh Cao Bằng"
@@ -94,9 +124,14 @@ def test_edit_is_recorded_in_history_and_shown_on_the_page(dost_client, dost, ag
 
 
 def test_agency_page_shows_periods_and_successors(dost_client, province, agency, other_agency):
-    services.reorganisation_merge(province=province, predecessors=[other_agency], into=agency,
-                                  decision_number="12/NQ-HĐND", decision_date=datetime.date(2025, 2, 20),
-                                  effective_date=datetime.date(2025, 3, 1))
+    services.reorganisation_merge(
+        province=province,
+        predecessors=[other_agency],
+        into=agency,
+        decision_number="12/NQ-HĐND",
+        decision_date=datetime.date(2025, 2, 20),
+        effective_date=datetime.date(2025, 3, 1),
+    )
     page = dost_client.get(other_agency.get_absolute_url())
     body = page.content.decode()
     assert page.status_code == 200
@@ -107,14 +142,26 @@ def test_agency_page_shows_periods_and_successors(dost_client, province, agency,
 
 def _bulk_agencies(province, count, prefix):
     parents = [make_agency(province, code=f"{prefix}P{i}", category=Category.DISTRICT_PC) for i in range(5)]
-    agencies = Agency.objects.bulk_create([
-        Agency(province=province, code=f"{prefix}{i:05d}", name=f"Cơ quan {i}", category=Category.DISTRICT_OFFICE,
-               parent=parents[i % 5], locality=f"Huyện {i % 7}", secretary_name="Thư ký")
-        for i in range(count)
-    ])
-    AgencyVersion.objects.bulk_create([
-        AgencyVersion(agency=a, name=a.name, category=a.category, parent=a.parent, locality=a.locality) for a in agencies
-    ])
+    agencies = Agency.objects.bulk_create(
+        [
+            Agency(
+                province=province,
+                code=f"{prefix}{i:05d}",
+                name=f"Cơ quan {i}",
+                category=Category.DISTRICT_OFFICE,
+                parent=parents[i % 5],
+                locality=f"Huyện {i % 7}",
+                secretary_name="Thư ký",
+            )
+            for i in range(count)
+        ]
+    )
+    AgencyVersion.objects.bulk_create(
+        [
+            AgencyVersion(agency=a, name=a.name, category=a.category, parent=a.parent, locality=a.locality)
+            for a in agencies
+        ]
+    )
 
 
 def _count_queries(client, url, params=None):
@@ -136,4 +183,3 @@ def test_registry_list_and_export_use_a_constant_number_of_queries(dost_client, 
     assert large <= 12
     assert _count_queries(dost_client, url, {"as_of": "01/01/2020", "status": "all", "q": "Cơ"}) <= 12
     assert _count_queries(dost_client, reverse("agencies:export_csv")) == small_export
-

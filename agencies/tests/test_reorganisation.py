@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 
 from agencies.models import Agency, Category, Reorganisation
@@ -26,8 +27,12 @@ def test_demo_registry_through_time(demo, client):
     total, by_category = _counts(client, "31/12/2019")
     assert total == 77
     assert by_category == {
-        Category.PROVINCIAL_AGENCY: 20, Category.PROVINCIAL_UNIT: 9, Category.DISTRICT_PC: 13,
-        Category.DISTRICT_OFFICE: 26, Category.COMMUNE_PC: 3, Category.CENTRAL_AGENCY: 6,
+        Category.PROVINCIAL_AGENCY: 20,
+        Category.PROVINCIAL_UNIT: 9,
+        Category.DISTRICT_PC: 13,
+        Category.DISTRICT_OFFICE: 26,
+        Category.COMMUNE_PC: 3,
+        Category.CENTRAL_AGENCY: 6,
     }
     total, by_category = _counts(client, "01/01/2020")
     assert by_category[Category.DISTRICT_PC] == 10
@@ -48,7 +53,10 @@ def test_demo_registry_through_time(demo, client):
     ha_quang = Agency.objects.get(code="H05")
     assert f'href="{ha_quang.get_absolute_url()}" data-testid="successor"' in page
     quang_hoa = Agency.objects.get(code="H14")
-    assert set(Agency.objects.filter(reorganisations_out__successors=quang_hoa).values_list("code", flat=True)) == {"H09", "H10"}
+    assert set(Agency.objects.filter(reorganisations_out__successors=quang_hoa).values_list("code", flat=True)) == {
+        "H09",
+        "H10",
+    }
     # The renamed agency answers with its old name for an old date.
     as_of_2019 = client.get(reverse("agencies:list"), {"as_of": "31/12/2019", "q": "BDT"})
     assert [row.name for row in as_of_2019.context["page"]] == ["Ban Dân tộc"]
@@ -59,10 +67,17 @@ def test_demo_registry_through_time(demo, client):
 def test_merge_into_a_new_agency_through_the_form(dost_client, dost, province):
     a = make_agency(province, code="H09", name="UBND huyện Quảng Uyên", category=Category.DISTRICT_PC)
     b = make_agency(province, code="H10", name="UBND huyện Phục Hòa", category=Category.DISTRICT_PC)
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["merge"]), {
-        **LEGAL, "predecessors": [a.pk, b.pk], "new_code": "H14", "new_name": "UBND huyện Quảng Hòa",
-        "new_category": Category.DISTRICT_PC, "new_locality": "Huyện Quảng Hòa",
-    })
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["merge"]),
+        {
+            **LEGAL,
+            "predecessors": [a.pk, b.pk],
+            "new_code": "H14",
+            "new_name": "UBND huyện Quảng Hòa",
+            "new_category": Category.DISTRICT_PC,
+            "new_locality": "Huyện Quảng Hòa",
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors
     new = Agency.objects.get(code="H14")
     assert new.established_on == datetime.date(2020, 1, 1)
@@ -83,9 +98,14 @@ def test_merge_refuses_to_orphan_units_and_saves_nothing(dost_client, province, 
     from agencies import services
 
     services.agency_update(agency=office, parent=thong_nong)
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["merge"]), {
-        **LEGAL, "predecessors": [thong_nong.pk], "into": district.pk,
-    })
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["merge"]),
+        {
+            **LEGAL,
+            "predecessors": [thong_nong.pk],
+            "into": district.pk,
+        },
+    )
     assert response.status_code == 200
     errors = " ".join(response.context["form"].non_field_errors())
     assert "Phòng TN&MT Thông Nông" in errors
@@ -96,8 +116,14 @@ def test_merge_refuses_to_orphan_units_and_saves_nothing(dost_client, province, 
 
 def test_split_creates_successors(dost_client, province):
     old = make_agency(province, code="SNNTN", name="Sở Nông nghiệp và Tài nguyên")
-    data = {**LEGAL, "predecessor": old.pk, "new-TOTAL_FORMS": "3", "new-INITIAL_FORMS": "0",
-            "new-MIN_NUM_FORMS": "2", "new-MAX_NUM_FORMS": "1000"}
+    data = {
+        **LEGAL,
+        "predecessor": old.pk,
+        "new-TOTAL_FORMS": "3",
+        "new-INITIAL_FORMS": "0",
+        "new-MIN_NUM_FORMS": "2",
+        "new-MAX_NUM_FORMS": "1000",
+    }
     for i, (code, name) in enumerate([("SNN", "Sở Nông nghiệp"), ("STNMT", "Sở Tài nguyên và Môi trường")]):
         data.update({f"new-{i}-code": code, f"new-{i}-name": name, f"new-{i}-category": Category.PROVINCIAL_AGENCY})
     response = dost_client.post(reverse("agencies:reorganisation_create", args=["split"]), data)
@@ -109,18 +135,33 @@ def test_split_creates_successors(dost_client, province):
 
 def test_rename_and_transfer_keep_one_identity_with_dated_periods(dost_client, province, agency, other_agency):
     unit = make_agency(province, code="CCTDC", name="Chi cục TĐC", category=Category.PROVINCIAL_UNIT, parent=agency)
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["rename"]), {
-        **LEGAL, "agency": unit.pk, "new_name": "Chi cục Tiêu chuẩn Đo lường Chất lượng",
-    })
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["rename"]),
+        {
+            **LEGAL,
+            "agency": unit.pk,
+            "new_name": "Chi cục Tiêu chuẩn Đo lường Chất lượng",
+        },
+    )
     assert response.status_code == 302
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["transfer"]), {
-        "decision_number": "7/QĐ-UBND", "decision_date": "01/02/2021", "effective_date": "01/03/2021",
-        "agency": unit.pk, "new_parent": other_agency.pk,
-    })
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["transfer"]),
+        {
+            "decision_number": "7/QĐ-UBND",
+            "decision_date": "01/02/2021",
+            "effective_date": "01/03/2021",
+            "agency": unit.pk,
+            "new_parent": other_agency.pk,
+        },
+    )
     assert response.status_code == 302
     unit.refresh_from_db()
     assert unit.parent == other_agency and unit.name == "Chi cục Tiêu chuẩn Đo lường Chất lượng"
-    periods = list(unit.versions.order_by("valid_from").values_list("name", "parent__code", "valid_from", "valid_to"))
+    periods = list(
+        unit.versions.order_by(F("valid_from").asc(nulls_first=True)).values_list(
+            "name", "parent__code", "valid_from", "valid_to"
+        )
+    )
     assert periods == [
         ("Chi cục TĐC", "SKHCN", None, datetime.date(2020, 1, 1)),
         ("Chi cục Tiêu chuẩn Đo lường Chất lượng", "SKHCN", datetime.date(2020, 1, 1), datetime.date(2021, 3, 1)),
@@ -132,13 +173,24 @@ def test_rename_and_transfer_keep_one_identity_with_dated_periods(dost_client, p
 
 
 def test_changes_must_be_recorded_in_date_order(dost_client, province, agency):
-    dost_client.post(reverse("agencies:reorganisation_create", args=["rename"]), {
-        **LEGAL, "agency": agency.pk, "new_name": "Sở KH&CN",
-    })
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["rename"]), {
-        "decision_number": "1/QĐ", "decision_date": "01/01/2019", "effective_date": "01/06/2019",
-        "agency": agency.pk, "new_name": "Tên khác",
-    })
+    dost_client.post(
+        reverse("agencies:reorganisation_create", args=["rename"]),
+        {
+            **LEGAL,
+            "agency": agency.pk,
+            "new_name": "Sở KH&CN",
+        },
+    )
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["rename"]),
+        {
+            "decision_number": "1/QĐ",
+            "decision_date": "01/01/2019",
+            "effective_date": "01/06/2019",
+            "agency": agency.pk,
+            "new_name": "Tên khác",
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     agency.refresh_from_db()
@@ -146,12 +198,18 @@ def test_changes_must_be_recorded_in_date_order(dost_client, province, agency):
 
 
 def test_dissolution_of_the_district_level_in_one_decision(dost_client, province, district):
-    office = make_agency(province, code="H05-LDTBXH", name="Phòng LĐ-TB&XH Hà Quảng",
-                         category=Category.DISTRICT_OFFICE, parent=district)
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["dissolution"]), {
-        "decision_number": "72/2025/QH15", "decision_date": "16/06/2025", "effective_date": "01/07/2025",
-        "agencies": [district.pk, office.pk],
-    })
+    office = make_agency(
+        province, code="H05-LDTBXH", name="Phòng LĐ-TB&XH Hà Quảng", category=Category.DISTRICT_OFFICE, parent=district
+    )
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["dissolution"]),
+        {
+            "decision_number": "72/2025/QH15",
+            "decision_date": "16/06/2025",
+            "effective_date": "01/07/2025",
+            "agencies": [district.pk, office.pk],
+        },
+    )
     assert response.status_code == 302
     assert set(Agency.objects.filter(end_reason="dissolved").values_list("code", flat=True)) == {"H05", "H05-LDTBXH"}
     assert _counts(dost_client, "30/06/2025")[0] == 2
@@ -159,10 +217,16 @@ def test_dissolution_of_the_district_level_in_one_decision(dost_client, province
 
 
 def test_bad_dates_are_refused_with_a_message(dost_client, agency):
-    response = dost_client.post(reverse("agencies:reorganisation_create", args=["rename"]), {
-        "decision_number": "1/QĐ", "decision_date": "2019-31-12", "effective_date": "", "agency": agency.pk,
-        "new_name": "Tên mới",
-    })
+    response = dost_client.post(
+        reverse("agencies:reorganisation_create", args=["rename"]),
+        {
+            "decision_number": "1/QĐ",
+            "decision_date": "2019-31-12",
+            "effective_date": "",
+            "agency": agency.pk,
+            "new_name": "Tên mới",
+        },
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert "decision_date" in form.errors and "effective_date" in form.errors

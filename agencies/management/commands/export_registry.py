@@ -30,7 +30,9 @@ class Command(BaseCommand):
         elif provinces.count() > 1:
             codes = ", ".join(provinces.values_list("code", flat=True))
             raise CommandError(f"This site holds several provinces; choose one with --province ({codes}).")
-        rows = registry_rows(AgencyVersion.objects.filter(agency__province__in=provinces), as_of=date, status=Status.ACTIVE)
+        rows = registry_rows(
+            AgencyVersion.objects.filter(agency__province__in=provinces), as_of=date, status=Status.ACTIVE
+        )
         rows = rows.iterator(chunk_size=2000)
         if format == "xlsx":
             if not output:

@@ -23,5 +23,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username.ljust(width)}  {role} · {where}")
         if quiet_logins:
             secretaries = sum(1 for username, *_ in logins if username.startswith("tk."))
-            self.stdout.write(f"  … and {secretaries} ISO secretaries, tk.<agency code>, e.g. tk.skhcn "
-                              "(run `python manage.py seed_demo` to list them all)")
+            self.stdout.write(
+                f"  … and {secretaries} ISO secretaries, tk.<agency code>, e.g. tk.skhcn "
+                "(run `python manage.py seed_demo` to list them all)"
+            )
