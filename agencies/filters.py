@@ -52,6 +52,14 @@ class RegistryFilter(django_filters.FilterSet):
         )
         self.filters["locality"].extra["choices"] = [(name, name) for name in localities]
 
+    FIELD_ORDER = ["q", "category", "parent", "locality", "status", "as_of"]
+
+    @property
+    def form(self):
+        form = super().form
+        form.order_fields(self.FIELD_ORDER)
+        return form
+
     @property
     def as_of_date(self):
         if self.form.is_valid() and self.form.cleaned_data.get("as_of"):

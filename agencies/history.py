@@ -31,17 +31,23 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
 
 
-def _display(model, field_name: str, value, names: dict[int, str]) -> str:
+def _display(model, field_name: str, value, names: dict[tuple[type, int], str]) -> str:
     if value in (None, ""):
         return "—"
     model_field = model._meta.get_field(field_name)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if model_field.is_relation:
-        return names.get(value, f"#{value}")
+        return names.get((model_field.related_model, value), f"#{value}")
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+def _period_label(valid_from) -> str:
+    if valid_from is None:
+        return str(_("First period"))
+    return str(_("Period from %(date)s") % {"date": valid_from.strftime("%d/%m/%Y")})
 
 
 def _records(agency: Agency):
@@ -51,7 +57,23 @@ def _records(agency: Agency):
         AgencyVersion.history.filter(agency_id=agency.pk).select_related("history_user").order_by(*newest)[:MAX_ENTRIES]
     )
     agency_records, version_records = list(agency_records)[::-1], list(version_records)[::-1]
-    return [(Agency, agency_records, _("Agency")), (AgencyVersion, version_records, _("Period"))]
+    return [(Agency, agency_records, _("Agency")), (AgencyVersion, version_records, "")]
+
+
+def _related_names(groups) -> dict[tuple[type, int], str]:
+    """The names of every object the records point to: one query per related model."""
+    wanted: dict[type, set[int]] = {}
+    for model, records, _label in groups:
+        for model_field in model._meta.fields:
+            if model_field.is_relation and model_field.name not in HIDDEN_FIELDS:
+                ids = {getattr(r, model_field.attname) for r in records} - {None}
+                wanted.setdefault(model_field.related_model, set()).update(ids)
+    return {
+        (related, obj.pk): str(obj)
+        for related, ids in wanted.items()
+        if ids
+        for obj in related.objects.filter(pk__in=ids)
+    }
 
 
 def change_log(agency: Agency) -> list[Entry]:
@@ -90,7 +112,7 @@ def change_log(agency: Agency) -> list[Entry]:
             previous[key] = record
             if record.history_type == "~" and not changes:
                 continue
-            what = label if model is Agency else f"{label} {_display(model, 'valid_from', record.valid_from, names)}"
+            what = label if model is Agency else _period_label(record.valid_from)
             user = record.history_user
             entries.append(
                 Entry(

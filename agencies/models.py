@@ -236,6 +236,10 @@ class User(AbstractUser):
             if self.province_id and self.agency.province_id != self.province_id:
                 raise ValidationError({"agency": _("The agency is in another province.")})
 
+    def get_full_name(self) -> str:
+        """Vietnamese order: family and middle names (last_name) before the given name (first_name)."""
+        return f"{self.last_name} {self.first_name}".strip()
+
     @property
     def is_dost(self) -> bool:
         return self.role == self.Role.DOST

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from .models import Agency, AgencyVersion, Province, Reorganisation, User, valid_on
+from .models import Agency, AgencyVersion, Category, Province, Reorganisation, User, valid_on
 
 
 def _scope(user: User, agency_path: str) -> Q:
@@ -67,6 +67,14 @@ def can_edit_agency(user: User, agency: Agency) -> bool:
     return user.is_authenticated and user.role == User.Role.SECRETARY and user.agency_id == agency.pk
 
 
+# The registry lists agencies in the order of seed fact F5, not alphabetically by category key.
+CATEGORY_RANK = Case(
+    *(When(category=key, then=Value(rank)) for rank, key in enumerate(Category.values)),
+    default=Value(len(Category.values)),
+    output_field=IntegerField(),
+)
+
+
 class Status:
     ACTIVE = "active"
     ENDED = "ended"
@@ -90,7 +98,8 @@ def registry_rows(
         versions.filter(condition)
         .select_related("agency", "agency__province", "parent")
         .annotate(parent_name=Subquery(parent_then))
-        .order_by("category", "agency__code")
+        .annotate(category_rank=CATEGORY_RANK)
+        .order_by("category_rank", "agency__code")
     )
 
 

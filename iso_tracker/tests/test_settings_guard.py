@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {
-        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update({"DJANGO_SETTINGS_MODULE": "iso_tracker.settings", **env_overrides})
     return subprocess.run(

@@ -1,0 +1,135 @@
+"""The registry in a real browser: Playwright driving Debian's chromium against the live server.
+
+Set SCREENSHOT_DIR to keep the screenshots it takes (login, registry, agency page, reorganisations).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Debian's chromium is needed at {CHROMIUM} (bash scripts/test.sh installs it)"
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", "--quiet-logins", stdout=devnull)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def _shot(page, name):
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "CaoBang@2019")
+    page.click("[data-testid=login-form] button[type=submit]")
+
+
+def test_dost_browses_the_registry_through_time(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.locator("h1").inner_text() == "Đăng nhập"
+    _shot(page, "01-login")
+    _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=registry-table]")
+    assert page.locator("h1").inner_text() == "Sổ đăng ký cơ quan"
+    _shot(page, "02-registry-today")
+
+    page.fill("input[name=as_of]", "31/12/2019")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**as_of=31%2F12%2F2019**")
+    assert page.inner_text("[data-testid=count-total]") == "77"
+    assert page.inner_text("[data-testid=count-district_pc]") == "13"
+    assert page.inner_text("[data-testid=count-district_office]") == "26"
+    _shot(page, "03-registry-2019")
+
+    page.fill("input[name=as_of]", "01/01/2020")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**as_of=01%2F01%2F2020**")
+    assert page.inner_text("[data-testid=count-district_pc]") == "10"
+
+    page.fill("input[name=q]", "Thông Nông")
+    page.select_option("select[name=status]", "all")
+    page.click("form[role=search] button[type=submit]")
+    page.click("[data-testid=registry-table] a:has-text('UBND huyện Thông Nông')")
+    page.wait_for_selector("[data-testid=history]")
+    assert "Hợp nhất, sáp nhập" in page.inner_text("[data-testid=reorganisations]")
+    _shot(page, "04-agency-merged")
+    page.click("[data-testid=successor]")
+    page.wait_for_selector("h1:has-text('UBND huyện Hà Quảng')")
+
+    page.click(".navbar a:has-text('Sắp xếp tổ chức')")
+    page.wait_for_selector("text=72/2025/QH15")
+    _shot(page, "05-reorganisations")
+
+
+def test_dost_edits_an_agency_and_sees_the_history(page, live_server):
+    _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=registry-table]")
+    page.fill("input[name=q]", "SKHCN")
+    page.click("form[role=search] button[type=submit]")
+    page.click("[data-testid=registry-table] a:has-text('Sở Khoa học và Công nghệ')")
+    page.click("a:has-text('Sửa')")
+    page.fill("input[name=phone]", "0206.3852777")
+    page.click("button:has-text('Lưu')")
+    page.wait_for_selector("text=Đã lưu các thay đổi.")
+    history = page.inner_text("[data-testid=history]")
+    assert "0206.3852777" in history and "Phạm Thị Thanh" in history
+    _shot(page, "06-agency-history")
+
+
+def test_secretary_sees_only_own_agency(page, live_server):
+    from agencies.models import Agency
+
+    _sign_in(page, live_server.url, "tk.cctdc")
+    page.wait_for_selector("h1:has-text('Chi cục Tiêu chuẩn Đo lường Chất lượng')")
+    other = Agency.objects.get(code="STP")
+    response = page.goto(f"{live_server.url}/agencies/{other.pk}/")
+    assert response.status == 404
+
+
+def test_leadership_switches_to_english(page, live_server):
+    _sign_in(page, live_server.url, "lanhdao")
+    page.wait_for_selector("[data-testid=registry-table]")
+    assert page.locator("a:has-text('Thêm cơ quan')").count() == 0
+    page.click("button[value=en]")
+    page.wait_for_selector("h1:has-text('Agency registry')")
+    _shot(page, "07-registry-english")
