@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +41,9 @@ class RegistryFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, user: User, **kwargs):
         super().__init__(data, *args, queryset=visible_versions(user), **kwargs)
         self.filters["parent"].queryset = (
-            visible_agencies(user).filter(child_versions__isnull=False).distinct().order_by("name")
+            visible_agencies(user)
+            .filter(Exists(AgencyVersion.objects.filter(parent_id=OuterRef("pk"))))
+            .order_by("name")
         )
         localities = (
             visible_versions(user)

@@ -52,12 +52,8 @@ def visible_provinces(user: User) -> QuerySet[Province]:
 
 
 def can_manage_registry(user: User) -> bool:
-    """Create agencies, import, and record reorganisations: DOST staff (and a superuser)."""
-    return (
-        user.is_authenticated
-        and user.is_active
-        and (user.role == User.Role.DOST or (user.is_superuser and not user.role))
-    )
+    """Create agencies, import, and record reorganisations: DOST staff of a province."""
+    return user.is_authenticated and user.is_active and user.role == User.Role.DOST and bool(user.province_id)
 
 
 def can_edit_agency(user: User, agency: Agency) -> bool:

@@ -60,3 +60,15 @@ def test_production_settings_pass_the_deploy_checks():
 def test_debug_run_needs_no_secret():
     result = _run({"DEBUG": "true"}, "check")
     assert result.returncode == 0, result.stderr
+
+
+def test_every_setting_variable_is_documented():
+    import re
+
+    source = (ROOT / "iso_tracker/settings.py").read_text() + (ROOT / "iso_tracker/celery.py").read_text()
+    names = set(re.findall(r'(?:os\.environ\.get|env_bool|env_int|env_list|_cron)\(\s*"([A-Z_]+)"', source))
+    names |= {"DATABASE_URL"}  # read by dj-database-url
+    example = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    readme = (ROOT / "README.md").read_text()
+    assert names <= example, names - example
+    assert all(f"`{name}`" in readme for name in names), [n for n in names if f"`{n}`" not in readme]
