@@ -207,6 +207,7 @@ if REDIS_URL:
 else:
     _queue_dir = Path(os.environ.get("CELERY_QUEUE_DIR", DATA_DIR / "celery-queue"))
     CELERY_BROKER_URL = "filesystem://"
+    (_queue_dir / "control").mkdir(parents=True, exist_ok=True)  # kombu expects the folders to exist
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),

@@ -11,7 +11,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # A queue of its own, so that a local worker of the demo never takes the tests' jobs (and back).
-os.environ.setdefault("CELERY_QUEUE_DIR", tempfile.mkdtemp(prefix="iso-tracker-queue-"))
+# (a folder that does not exist yet: the settings must create it)
+os.environ.setdefault("CELERY_QUEUE_DIR", os.path.join(tempfile.mkdtemp(prefix="iso-tracker-"), "queue"))
 
 from .settings import *  # noqa: F403
 

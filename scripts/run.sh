@@ -23,6 +23,12 @@ say "Starting the background worker (with its scheduler)"
   --schedule "$ROOT/var/celerybeat-schedule" >>"$ROOT/var/worker.log" 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+sleep 3
+if ! kill -0 "$WORKER" 2>/dev/null; then
+  echo "The background worker did not start; the end of var/worker.log:" >&2
+  tail -20 "$ROOT/var/worker.log" >&2
+  exit 1
+fi
 
 cat <<MSG
 
