@@ -106,7 +106,9 @@ class NewAgencyFields(forms.Form):
 
 
 class MergeForm(ReorganisationBaseForm):
-    predecessors = AgencyMultipleChoiceField(queryset=Agency.objects.none(), label=_("Agencies merged"))
+    predecessors = AgencyMultipleChoiceField(
+        queryset=Agency.objects.none(), label=_("Agencies merged"), help_text=_("Hold Ctrl (or ⌘) to choose several.")
+    )
     into = AgencyChoiceField(
         queryset=Agency.objects.none(),
         required=False,

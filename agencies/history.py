@@ -79,14 +79,7 @@ def _related_names(groups) -> dict[tuple[type, int], str]:
 def change_log(agency: Agency) -> list[Entry]:
     """Who changed what and when, newest first; a bounded number of queries whatever the length."""
     groups = _records(agency)
-    related_ids = {
-        getattr(record, name)
-        for _model, records, _label in groups
-        for record in records
-        for name in ("parent_id", "reorganisation_id")
-        if getattr(record, name, None)
-    }
-    names = dict(Agency.objects.filter(pk__in=related_ids).values_list("pk", "name"))
+    names = _related_names(groups)
     entries: list[Entry] = []
     for model, records, label in groups:
         previous: dict[int, object] = {}

@@ -48,6 +48,7 @@ CONTACT_HEADERS = {
 HEADERS = [CODE, NAME, CATEGORY, PARENT_CODE, PARENT, LOCALITY, PROVINCE, ESTABLISHED, ENDED, *CONTACT_HEADERS.values()]
 REQUIRED_HEADERS = [CODE, NAME, CATEGORY]
 MAX_IMPORT_ROWS = 20000
+EXTRA_CELLS = "__extra_cells__"  # how many filled cells a row has beyond the header
 
 
 def _date(value: datetime.date | None) -> str:
@@ -145,8 +146,14 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ImportFileError(_("The CSV file must be encoded in UTF-8.")) from exc
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-        raw = list(csv.reader(io.StringIO(text), dialect))
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        try:
+            raw = list(csv.reader(io.StringIO(text), dialect))
+        except csv.Error as exc:
+            raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
     else:
         raise ImportFileError(_("Upload an Excel (.xlsx) or CSV (.csv) file."))
     raw = [r for r in raw if any(str(c).strip() for c in r)]
@@ -158,7 +165,12 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
         raise ImportFileError(_("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)})
     if len(raw) - 1 > MAX_IMPORT_ROWS:
         raise ImportFileError(_("The file has more than %(n)s rows.") % {"n": MAX_IMPORT_ROWS})
-    return [{h: str(r[i]).strip() if i < len(r) else "" for i, h in enumerate(headers) if h} for r in raw[1:]]
+    rows = []
+    for r in raw[1:]:
+        row = {h: str(r[i]).strip() if i < len(r) else "" for i, h in enumerate(headers) if h}
+        row[EXTRA_CELLS] = str(sum(1 for cell in r[len(headers) :] if str(cell).strip()))
+        rows.append(row)
+    return rows
 
 
 def _cell_text(value) -> str:
@@ -214,6 +226,8 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
             result.errors.append(RowError(number, column, message))
 
         data: dict = {}
+        if row.get(EXTRA_CELLS, "0") != "0":
+            error("", _("The row has more cells than the header row; a comma inside a value needs quotes."))
         code = row.get(CODE, "")
         if not code:
             error(CODE, _("The code is required."))

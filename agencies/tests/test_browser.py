@@ -133,3 +133,32 @@ def test_leadership_switches_to_english(page, live_server):
     page.click("button[value=en]")
     page.wait_for_selector("h1:has-text('Agency registry')")
     _shot(page, "07-registry-english")
+
+
+def test_dost_gets_clear_messages_from_the_reorganisation_form_and_the_import(page, live_server, tmp_path):
+    _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=registry-table]")
+    page.goto(f"{live_server.url}/agencies/reorganisations/new/merge/")
+    page.fill("input[name=decision_number]", "15/NQ-HĐND")
+    page.fill("input[name=decision_date]", "31/02/2026")
+    page.fill("input[name=effective_date]", "01/03/2026")
+    page.click("button:has-text('Ghi nhận')")
+    page.wait_for_selector(".invalid-feedback")
+    text = page.inner_text("main")
+    assert "Nhập một ngày hợp lệ." in text
+    assert "Bắt buộc khi hợp nhất thành cơ quan mới." in text
+    assert page.input_value("input[name=decision_number]") == "15/NQ-HĐND"  # nothing typed is lost
+    _shot(page, "08-merge-form-errors")
+
+    bad = tmp_path / "co-quan.csv"
+    bad.write_text(
+        "Mã cơ quan,Tên cơ quan,Loại cơ quan,Mã cơ quan cấp trên\n"
+        "SKHCN-TT,Trung tâm Thông tin,Cơ quan chuyên môn thuộc sở, ngành,KHONGCO\n",
+        encoding="utf-8",
+    )
+    page.goto(f"{live_server.url}/agencies/import/")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("button:has-text('Kiểm tra và nhập')")
+    page.wait_for_selector("[data-testid=import-errors]")
+    assert "Không lưu gì cả" in page.inner_text("[data-testid=import-errors]")
+    _shot(page, "09-import-errors")

@@ -210,3 +210,23 @@ def test_headers_are_fixed_whatever_the_language(dost_client, agency):
     dost_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     rows = _csv_rows(dost_client.get(reverse("agencies:export_csv")).content.decode())
     assert rows[0] == registry_io.HEADERS
+
+
+def test_import_reports_a_row_split_by_an_unquoted_comma(dost_client):
+    content = (
+        "Mã cơ quan,Tên cơ quan,Loại cơ quan\n"
+        "CCTDC,Chi cục Tiêu chuẩn Đo lường Chất lượng,Cơ quan chuyên môn thuộc sở, ngành\n"
+    ).encode()
+    response = _upload(dost_client, "x.csv", content)
+    assert response.status_code == 400
+    messages = [(e.row, e.message) for e in response.context["result"].errors]
+    assert (2, "Dòng này có nhiều ô hơn dòng tiêu đề; giá trị có dấu phẩy phải đặt trong dấu ngoặc kép.") in messages
+    assert not Agency.objects.exists()
+
+
+def test_import_reads_a_csv_the_sniffer_cannot_guess(dost_client):
+    response = _upload(
+        dost_client, "x.csv", "Mã cơ quan,Tên cơ quan,Loại cơ quan\nA,Cơ quan A,provincial_agency\n".encode()
+    )
+    assert response.status_code == 302
+    assert Agency.objects.get(code="A").name == "Cơ quan A"

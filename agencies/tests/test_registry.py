@@ -121,6 +121,19 @@ def test_edit_is_recorded_in_history_and_shown_on_the_page(dost_client, dost, ag
     assert changed["tên"] == ("Sở Khoa học và Công nghệ", "Sở Khoa học và Công nghệ tỉnh Cao Bằng")
     assert changed["điện thoại"] == ("—", "0206.3851234")
     assert "Sở Khoa học và Công nghệ tỉnh Cao Bằng" in page.content.decode()
+    created = next(e for e in page.context["history"] if e.what == "Cơ quan" and e.kind == "tạo mới")
+    assert ("tỉnh", "Cao Bằng") in {(c.field, c.new) for c in created.changes}
+
+
+def test_history_names_the_parent_not_its_id(dost_client, province, agency, other_agency):
+    unit = make_agency(province, code="CCTDC", name="Chi cục TĐC", category=Category.PROVINCIAL_UNIT, parent=agency)
+    dost_client.post(
+        reverse("agencies:edit", args=[unit.pk]),
+        {"code": "CCTDC", "name": "Chi cục TĐC", "category": Category.PROVINCIAL_UNIT, "parent": other_agency.pk},
+    )
+    history = dost_client.get(unit.get_absolute_url()).context["history"]
+    changes = {(c.field, c.old, c.new) for entry in history for c in entry.changes}
+    assert ("cơ quan cấp trên", "Sở Khoa học và Công nghệ", "Sở Tư pháp") in changes
 
 
 def test_agency_page_shows_periods_and_successors(dost_client, province, agency, other_agency):
