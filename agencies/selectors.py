@@ -107,3 +107,19 @@ def category_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
 
 def agency_for_code(province: Province, code: str) -> Agency | None:
     return Agency.objects.filter(province=province, code=code).first()
+
+
+def with_names_before(reorganisations) -> list[Reorganisation]:
+    """Give each reorganisation `.before`: its predecessors as (agency, name the day before it took effect).
+
+    A renamed agency shows its old name, not today's; one query for the whole page."""
+    items = list(reorganisations)
+    agency_ids = {a.pk for r in items for a in r.predecessors.all()}
+    dates = {r.effective_date for r in items}
+    ended = AgencyVersion.objects.filter(agency_id__in=agency_ids, valid_to__in=dates).values_list(
+        "agency_id", "valid_to", "name"
+    )
+    names = {(agency_id, valid_to): name for agency_id, valid_to, name in ended}
+    for r in items:
+        r.before = [(a, names.get((a.pk, r.effective_date), a.name)) for a in r.predecessors.all()]
+    return items

@@ -27,6 +27,7 @@ from .selectors import (
     visible_agencies,
     visible_reorganisations,
     visible_versions,
+    with_names_before,
 )
 
 REORGANISATION_SERVICES = {
@@ -212,6 +213,7 @@ def agency_import(request: HttpRequest) -> HttpResponse:
 def reorganisation_list(request: HttpRequest) -> HttpResponse:
     items = visible_reorganisations(request.user).prefetch_related("predecessors", "successors")
     page = Paginator(items, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = with_names_before(page.object_list)
     return render(
         request,
         "agencies/reorganisation_list.html",
@@ -225,7 +227,10 @@ def reorganisation_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reorganisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(visible_reorganisations(request.user).select_related("created_by"), pk=pk)
+    item = get_object_or_404(
+        visible_reorganisations(request.user).select_related("created_by").prefetch_related("predecessors"), pk=pk
+    )
+    with_names_before([item])
     visible = visible_agencies(request.user)
     return render(
         request,

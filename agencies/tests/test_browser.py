@@ -98,7 +98,12 @@ def test_dost_browses_the_registry_through_time(page, live_server):
 
     page.click(".navbar a:has-text('Sắp xếp tổ chức')")
     page.wait_for_selector("text=72/2025/QH15")
+    assert "và 25 cơ quan khác" in page.inner_text("table")  # 30 agencies dissolved by one decision
     _shot(page, "05-reorganisations")
+    page.click("table a:has-text('Hợp nhất, sáp nhập') >> nth=0")
+    page.wait_for_selector("h1:has-text('1657/NQ-UBTVQH15')")
+    assert "UBND phường Thục Phán" in page.inner_text("main")
+    _shot(page, "05b-reorganisation-detail")
 
 
 def test_dost_edits_an_agency_and_sees_the_history(page, live_server):

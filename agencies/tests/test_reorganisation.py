@@ -231,3 +231,61 @@ def test_bad_dates_are_refused_with_a_message(dost_client, agency):
     form = response.context["form"]
     assert "decision_date" in form.errors and "effective_date" in form.errors
     assert "decision_number" not in form.errors
+
+
+def test_reorganisation_pages_show_names_as_they_were(demo, client):
+    from agencies.models import User
+
+    client.force_login(User.objects.get(username="lanhdao"), backend="django.contrib.auth.backends.ModelBackend")
+    rename = Reorganisation.objects.get(kind="rename")
+    listing = client.get(reverse("agencies:reorganisation_list"))
+    row = next(r for r in listing.context["page"] if r.pk == rename.pk)
+    assert [name for _agency, name in row.before] == ["Ban Dân tộc"]
+    detail = client.get(rename.get_absolute_url()).content.decode()
+    assert "Ban Dân tộc</a>" in detail and "Sở Dân tộc và Tôn giáo" in detail
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _renames(province, count, start):
+    from agencies import services
+
+    for i in range(count):
+        agency = make_agency(province, code=f"R{start + i}")
+        for year in (2020, 2021):
+            services.reorganisation_rename(
+                province=province,
+                agency=agency,
+                new_name=f"{agency.code} {year}",
+                decision_number=f"{i}/{year}",
+                decision_date=datetime.date(year, 1, 1),
+                effective_date=datetime.date(year, 2, 1),
+            )
+
+
+def test_reorganisation_list_and_agency_page_use_a_bounded_number_of_queries(dost_client, province):
+    _renames(province, 3, 0)
+    small_list = _queries(dost_client, reverse("agencies:reorganisation_list"))
+    agency = Agency.objects.get(code="R0")
+    small_page = _queries(dost_client, agency.get_absolute_url())
+    _renames(province, 30, 100)
+    for year in range(2022, 2030):  # a long history for one agency
+        from agencies import services
+
+        services.reorganisation_rename(
+            province=province,
+            agency=agency,
+            new_name=f"R0 {year}",
+            decision_number=f"x/{year}",
+            decision_date=datetime.date(year, 1, 1),
+            effective_date=datetime.date(year, 2, 1),
+        )
+    assert _queries(dost_client, reverse("agencies:reorganisation_list")) == small_list
+    assert _queries(dost_client, agency.get_absolute_url()) == small_page
