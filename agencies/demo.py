@@ -13,6 +13,7 @@ from django.db import transaction
 
 from . import services
 from .models import Agency, Category, Province, User
+from .services import LegalBasis
 
 PROVINCE_CODE, PROVINCE_NAME = "04", "Cao Bằng"
 DEMO_PASSWORD = "CaoBang@2019"  # noqa: S105 - printed on purpose: these are the demo logins
@@ -134,19 +135,16 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         return made[code]
 
     jan2020 = datetime.date(2020, 1, 1)
-    basis_2020 = {
-        "decision_number": "864/NQ-UBTVQH14",
-        "decision_date": datetime.date(2019, 12, 10),
-        "effective_date": jan2020,
-        "note": DEMO_NOTE,
-    }
+    basis_2020 = LegalBasis("864/NQ-UBTVQH14", datetime.date(2019, 12, 10), jan2020, DEMO_NOTE)
     # Thông Nông into Hà Quảng, Trà Lĩnh into Trùng Khánh: offices first, then the committees.
     for gone, stays in (("H04", "H05"), ("H06", "H07")):
         for office_gone, office_stays in zip(_offices_of(gone), _offices_of(stays), strict=True):
             services.reorganisation_merge(
-                province=province, predecessors=[fresh(office_gone)], into=fresh(office_stays), **basis_2020
+                province=province, predecessors=[fresh(office_gone)], into=fresh(office_stays), basis=basis_2020
             )
-        services.reorganisation_merge(province=province, predecessors=[fresh(gone)], into=fresh(stays), **basis_2020)
+        services.reorganisation_merge(
+            province=province, predecessors=[fresh(gone)], into=fresh(stays), basis=basis_2020
+        )
     # Quảng Uyên and Phục Hòa into the new Quảng Hòa: the new committee, its offices, then the old committees.
     made["H14"] = services.agency_create(
         province=province,
@@ -170,40 +168,30 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
                 "parent": fresh("H14"),
                 "locality": "Huyện Quảng Hòa",
             },
-            **basis_2020,
+            basis=basis_2020,
         )
         made[new_code] = Agency.objects.get(province=province, code=new_code)
     services.reorganisation_merge(
-        province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"), **basis_2020
+        province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"), basis=basis_2020
     )
 
     # 1/3/2025: Information and Communications merges into Science and Technology; Ban Dân tộc renamed.
-    mar2025 = {
-        "decision_date": datetime.date(2025, 2, 26),
-        "effective_date": datetime.date(2025, 3, 1),
-        "note": DEMO_NOTE,
-    }
+    signed, effective = datetime.date(2025, 2, 26), datetime.date(2025, 3, 1)
     services.reorganisation_merge(
         province=province,
         predecessors=[fresh("STTTT")],
         into=fresh("SKHCN"),
-        decision_number="05/2025/NQ-HĐND",
-        **mar2025,
+        basis=LegalBasis("05/2025/NQ-HĐND", signed, effective, DEMO_NOTE),
     )
     services.reorganisation_rename(
         province=province,
         agency=fresh("BDT"),
         new_name="Sở Dân tộc và Tôn giáo",
-        decision_number="06/2025/NQ-HĐND",
-        **mar2025,
+        basis=LegalBasis("06/2025/NQ-HĐND", signed, effective, DEMO_NOTE),
     )
 
     # 1/7/2025: two-tier local government. The three wards merge into one; the district level goes.
-    jul2025 = {
-        "decision_date": datetime.date(2025, 6, 16),
-        "effective_date": datetime.date(2025, 7, 1),
-        "note": DEMO_NOTE,
-    }
+    signed, effective = datetime.date(2025, 6, 16), datetime.date(2025, 7, 1)
     services.reorganisation_merge(
         province=province,
         predecessors=[fresh(code) for code, _name in COMMUNES],
@@ -214,15 +202,16 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
             "parent": None,
             "locality": "Phường Thục Phán",
         },
-        decision_number="1657/NQ-UBTVQH15",
-        **jul2025,
+        basis=LegalBasis("1657/NQ-UBTVQH15", signed, effective, DEMO_NOTE),
     )
     made["X04"] = Agency.objects.get(province=province, code="X04")
     district_level = Agency.objects.filter(
         province=province, category__in=[Category.DISTRICT_PC, Category.DISTRICT_OFFICE], ended_on__isnull=True
     )
     services.reorganisation_dissolve(
-        province=province, agencies=list(district_level), decision_number="72/2025/QH15", **jul2025
+        province=province,
+        agencies=list(district_level),
+        basis=LegalBasis("72/2025/QH15", signed, effective, DEMO_NOTE),
     )
 
 

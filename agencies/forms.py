@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Agency, Category, Reorganisation, User
 from .selectors import visible_agencies
-from .services import CONTACT_FIELDS
+from .services import CONTACT_FIELDS, LegalBasis
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off"}, format="%d/%m/%Y")
 PARENT_CATEGORIES = [Category.PROVINCIAL_AGENCY, Category.DISTRICT_PC, Category.COMMUNE_PC, Category.CENTRAL_AGENCY]
@@ -87,6 +87,10 @@ class ReorganisationBaseForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+
+    def legal_basis(self) -> LegalBasis:
+        data = self.cleaned_data
+        return LegalBasis(data["decision_number"], data["decision_date"], data["effective_date"], data["note"])
 
 
 class NewAgencyFields(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,13 @@ def _names(agencies: Iterable[Agency]) -> str:
     return ", ".join(sorted(a.name for a in agencies))
 
 
+def _does_not_exist(agency: Agency, date: datetime.date) -> str:
+    return _("%(agency)s does not exist on %(date)s.") % {
+        "agency": agency.name,
+        "date": date_format(date, "SHORT_DATE_FORMAT"),
+    }
+
+
 def _validate_parent(agency: Agency, parent: Agency | None, on: datetime.date | None = None) -> None:
     if parent is None:
         return
@@ -43,12 +51,7 @@ def _validate_parent(agency: Agency, parent: Agency | None, on: datetime.date | 
     if agency.pk and parent.pk == agency.pk:
         raise ValidationError({"parent": _("An agency cannot sit under itself.")})
     if on is not None and not parent.is_active_on(on):
-        raise ValidationError(
-            {
-                "parent": _("%(parent)s does not exist on %(date)s.")
-                % {"parent": parent.name, "date": date_format(on, "SHORT_DATE_FORMAT")}
-            }
-        )
+        raise ValidationError({"parent": _does_not_exist(parent, on)})
     ancestor, seen = parent.parent, set()
     while ancestor is not None and ancestor.pk not in seen:
         if agency.pk and ancestor.pk == agency.pk:
@@ -135,14 +138,21 @@ def agency_update(*, agency: Agency, **fields: Any) -> Agency:
 # Reorganisations --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LegalBasis:
+    """The decision behind a reorganisation: its number and symbol, when it was signed, when it applies."""
+
+    decision_number: str
+    decision_date: datetime.date
+    effective_date: datetime.date
+    note: str = ""
+
+
 def _check_can_change(agencies: Sequence[Agency], effective_date: datetime.date) -> None:
     """Each agency exists on the effective date and has no change recorded on or after it."""
     for agency in agencies:
         if not agency.is_active_on(effective_date):
-            raise ValidationError(
-                _("%(agency)s does not exist on %(date)s.")
-                % {"agency": agency.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")}
-            )
+            raise ValidationError(_does_not_exist(agency, effective_date))
         latest = _latest_version(agency)
         if latest.valid_from and latest.valid_from >= effective_date:
             raise ValidationError(
@@ -170,23 +180,24 @@ def _check_no_orphans(ending: Sequence[Agency], effective_date: datetime.date) -
         )
 
 
+def _same_province(province: Province, agencies: Iterable[Agency]) -> None:
+    if any(a.province_id != province.pk for a in agencies):
+        raise ValidationError(_("All agencies of a reorganisation must be in the same province."))
+
+
 def _start(
-    *,
-    province: Province,
-    kind: str,
-    decision_number: str,
-    decision_date: datetime.date,
-    effective_date: datetime.date,
-    note: str,
-    actor: User | None,
+    kind: str, province: Province, agencies: Sequence[Agency], basis: LegalBasis, actor: User | None
 ) -> Reorganisation:
+    """Check that `agencies` can change on the effective date, then record the reorganisation."""
+    _same_province(province, agencies)
+    _check_can_change(agencies, basis.effective_date)
     reorganisation = Reorganisation(
         province=province,
         kind=kind,
-        decision_number=decision_number.strip(),
-        decision_date=decision_date,
-        effective_date=effective_date,
-        note=note.strip(),
+        decision_number=basis.decision_number.strip(),
+        decision_date=basis.decision_date,
+        effective_date=basis.effective_date,
+        note=basis.note.strip(),
         created_by=actor,
     )
     reorganisation.full_clean()
@@ -194,32 +205,44 @@ def _start(
     return reorganisation
 
 
-def _end(agency: Agency, effective_date: datetime.date, reason: str) -> None:
-    version = _latest_version(agency)
-    version.valid_to = effective_date
-    version.save()
-    agency.ended_on = effective_date
-    agency.end_reason = reason
-    agency.save()
+def _end(agencies: Sequence[Agency], reorganisation: Reorganisation, reason: str) -> None:
+    for agency in agencies:
+        version = _latest_version(agency)
+        version.valid_to = reorganisation.effective_date
+        version.save()
+        agency.ended_on = reorganisation.effective_date
+        agency.end_reason = reason
+        agency.save()
+    reorganisation.predecessors.set(agencies)
 
 
-def _open_version(agency: Agency, reorganisation: Reorganisation, **changes: Any) -> AgencyVersion:
+def _open_version(agency: Agency, reorganisation: Reorganisation, **changes: Any) -> Reorganisation:
+    """A rename or a transfer: close the current period and open one with `changes`; same identity."""
     current = _latest_version(agency)
     current.valid_to = reorganisation.effective_date
     current.save()
     values = {f: getattr(current, f) for f in DATED_FIELDS} | changes
-    version = AgencyVersion.objects.create(
+    AgencyVersion.objects.create(
         agency=agency, valid_from=reorganisation.effective_date, reorganisation=reorganisation, **values
     )
     for field, value in values.items():
         setattr(agency, field, value)
     agency.save()
-    return version
+    reorganisation.predecessors.set([agency])
+    reorganisation.successors.set([agency])
+    return reorganisation
 
 
-def _same_province(province: Province, agencies: Iterable[Agency]) -> None:
-    if any(a.province_id != province.pk for a in agencies):
-        raise ValidationError(_("All agencies of a reorganisation must be in the same province."))
+def _create_successors(reorganisation: Reorganisation, new_agencies: Sequence[dict[str, Any]]) -> list[Agency]:
+    return [
+        agency_create(
+            province=reorganisation.province,
+            established_on=reorganisation.effective_date,
+            reorganisation=reorganisation,
+            **data,
+        )
+        for data in new_agencies
+    ]
 
 
 @transaction.atomic
@@ -229,44 +252,23 @@ def reorganisation_merge(
     predecessors: Sequence[Agency],
     into: Agency | None = None,
     new_agency: dict[str, Any] | None = None,
-    decision_number: str,
-    decision_date: datetime.date,
-    effective_date: datetime.date,
-    note: str = "",
+    basis: LegalBasis,
     actor: User | None = None,
 ) -> Reorganisation:
     """Merge `predecessors` into an existing agency (`into`) or into a new one (`new_agency`)."""
     if (into is None) == (new_agency is None):
         raise ValidationError(_("Choose either an existing agency to merge into, or a new agency."))
-    predecessors = list(predecessors)
-    if into is not None and into in predecessors:
-        predecessors.remove(into)
+    predecessors = [a for a in predecessors if a != into]
     if len(predecessors) < (1 if into is not None else 2):
         raise ValidationError(_("A merge needs at least two agencies."))
-    _same_province(province, [*predecessors, *([into] if into else [])])
-    _check_can_change(predecessors, effective_date)
-    if into is not None and not into.is_active_on(effective_date):
-        raise ValidationError(
-            _("%(agency)s does not exist on %(date)s.")
-            % {"agency": into.name, "date": date_format(effective_date, "SHORT_DATE_FORMAT")}
-        )
-    _check_no_orphans(predecessors, effective_date)
-    reorganisation = _start(
-        province=province,
-        kind=Reorganisation.Kind.MERGE,
-        decision_number=decision_number,
-        decision_date=decision_date,
-        effective_date=effective_date,
-        note=note,
-        actor=actor,
-    )
-    for agency in predecessors:
-        _end(agency, effective_date, EndReason.MERGED)
-    successor = into or agency_create(
-        province=province, established_on=effective_date, reorganisation=reorganisation, **new_agency
-    )
-    reorganisation.predecessors.set(predecessors)
-    reorganisation.successors.set([successor])
+    if into is not None:
+        _same_province(province, [into])
+        if not into.is_active_on(basis.effective_date):
+            raise ValidationError(_does_not_exist(into, basis.effective_date))
+    _check_no_orphans(predecessors, basis.effective_date)
+    reorganisation = _start(Reorganisation.Kind.MERGE, province, predecessors, basis, actor)
+    _end(predecessors, reorganisation, EndReason.MERGED)
+    reorganisation.successors.set([into] if into else _create_successors(reorganisation, [new_agency]))
     return reorganisation
 
 
@@ -276,129 +278,50 @@ def reorganisation_split(
     province: Province,
     predecessor: Agency,
     new_agencies: Sequence[dict[str, Any]],
-    decision_number: str,
-    decision_date: datetime.date,
-    effective_date: datetime.date,
-    note: str = "",
+    basis: LegalBasis,
     actor: User | None = None,
 ) -> Reorganisation:
     """End `predecessor` and create two or more new agencies from it."""
     if len(new_agencies) < 2:
         raise ValidationError(_("A split creates at least two agencies."))
-    _same_province(province, [predecessor])
-    _check_can_change([predecessor], effective_date)
-    _check_no_orphans([predecessor], effective_date)
-    reorganisation = _start(
-        province=province,
-        kind=Reorganisation.Kind.SPLIT,
-        decision_number=decision_number,
-        decision_date=decision_date,
-        effective_date=effective_date,
-        note=note,
-        actor=actor,
-    )
-    _end(predecessor, effective_date, EndReason.SPLIT)
-    successors = [
-        agency_create(province=province, established_on=effective_date, reorganisation=reorganisation, **data)
-        for data in new_agencies
-    ]
-    reorganisation.predecessors.set([predecessor])
-    reorganisation.successors.set(successors)
+    _check_no_orphans([predecessor], basis.effective_date)
+    reorganisation = _start(Reorganisation.Kind.SPLIT, province, [predecessor], basis, actor)
+    _end([predecessor], reorganisation, EndReason.SPLIT)
+    reorganisation.successors.set(_create_successors(reorganisation, new_agencies))
     return reorganisation
 
 
 @transaction.atomic
 def reorganisation_rename(
-    *,
-    province: Province,
-    agency: Agency,
-    new_name: str,
-    decision_number: str,
-    decision_date: datetime.date,
-    effective_date: datetime.date,
-    note: str = "",
-    actor: User | None = None,
+    *, province: Province, agency: Agency, new_name: str, basis: LegalBasis, actor: User | None = None
 ) -> Reorganisation:
     new_name = new_name.strip()
     if not new_name or new_name == agency.name:
         raise ValidationError({"new_name": _("Enter the new name; it must differ from the current one.")})
-    _same_province(province, [agency])
-    _check_can_change([agency], effective_date)
-    reorganisation = _start(
-        province=province,
-        kind=Reorganisation.Kind.RENAME,
-        decision_number=decision_number,
-        decision_date=decision_date,
-        effective_date=effective_date,
-        note=note,
-        actor=actor,
-    )
-    _open_version(agency, reorganisation, name=new_name)
-    reorganisation.predecessors.set([agency])
-    reorganisation.successors.set([agency])
-    return reorganisation
+    reorganisation = _start(Reorganisation.Kind.RENAME, province, [agency], basis, actor)
+    return _open_version(agency, reorganisation, name=new_name)
 
 
 @transaction.atomic
 def reorganisation_transfer(
-    *,
-    province: Province,
-    agency: Agency,
-    new_parent: Agency | None,
-    decision_number: str,
-    decision_date: datetime.date,
-    effective_date: datetime.date,
-    note: str = "",
-    actor: User | None = None,
+    *, province: Province, agency: Agency, new_parent: Agency | None, basis: LegalBasis, actor: User | None = None
 ) -> Reorganisation:
     if new_parent == agency.parent:
         raise ValidationError({"new_parent": _("The agency already sits under that parent.")})
-    _same_province(province, [agency])
-    _check_can_change([agency], effective_date)
-    _validate_parent(agency, new_parent, effective_date)
-    reorganisation = _start(
-        province=province,
-        kind=Reorganisation.Kind.TRANSFER,
-        decision_number=decision_number,
-        decision_date=decision_date,
-        effective_date=effective_date,
-        note=note,
-        actor=actor,
-    )
-    _open_version(agency, reorganisation, parent=new_parent)
-    reorganisation.predecessors.set([agency])
-    reorganisation.successors.set([agency])
-    return reorganisation
+    _validate_parent(agency, new_parent, basis.effective_date)
+    reorganisation = _start(Reorganisation.Kind.TRANSFER, province, [agency], basis, actor)
+    return _open_version(agency, reorganisation, parent=new_parent)
 
 
 @transaction.atomic
 def reorganisation_dissolve(
-    *,
-    province: Province,
-    agencies: Sequence[Agency],
-    decision_number: str,
-    decision_date: datetime.date,
-    effective_date: datetime.date,
-    note: str = "",
-    actor: User | None = None,
+    *, province: Province, agencies: Sequence[Agency], basis: LegalBasis, actor: User | None = None
 ) -> Reorganisation:
     """Dissolve one or more agencies by one decision (e.g. the abolition of the district level)."""
     agencies = list(agencies)
     if not agencies:
         raise ValidationError(_("Choose at least one agency to dissolve."))
-    _same_province(province, agencies)
-    _check_can_change(agencies, effective_date)
-    _check_no_orphans(agencies, effective_date)
-    reorganisation = _start(
-        province=province,
-        kind=Reorganisation.Kind.DISSOLUTION,
-        decision_number=decision_number,
-        decision_date=decision_date,
-        effective_date=effective_date,
-        note=note,
-        actor=actor,
-    )
-    for agency in agencies:
-        _end(agency, effective_date, EndReason.DISSOLVED)
-    reorganisation.predecessors.set(agencies)
+    _check_no_orphans(agencies, basis.effective_date)
+    reorganisation = _start(Reorganisation.Kind.DISSOLUTION, province, agencies, basis, actor)
+    _end(agencies, reorganisation, EndReason.DISSOLVED)
     return reorganisation

@@ -252,10 +252,9 @@ def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404
     form = REORGANISATION_FORMS[kind](request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        base = {k: form.cleaned_data[k] for k in ("decision_number", "decision_date", "effective_date", "note")}
         try:
             item = REORGANISATION_SERVICES[kind](
-                province=request.user.province, actor=request.user, **base, **form.service_kwargs()
+                province=request.user.province, actor=request.user, basis=form.legal_basis(), **form.service_kwargs()
             )
         except ValidationError as exc:
             _add_errors(form, exc)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from agencies.models import Agency, Reorganisation
-from agencies.services import reorganisation_rename
+from agencies.services import LegalBasis, reorganisation_rename
 
 pytestmark = pytest.mark.django_db
 
@@ -65,17 +65,13 @@ def test_secretary_sees_only_reorganisations_of_own_agency(secretary_client, pro
         province=province,
         agency=agency,
         new_name="Sở KH&CN mới",
-        decision_number="1/QĐ",
-        decision_date=datetime.date(2024, 1, 1),
-        effective_date=datetime.date(2024, 2, 1),
+        basis=LegalBasis("1/QĐ", datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)),
     )
     theirs = reorganisation_rename(
         province=province,
         agency=other_agency,
         new_name="Sở Tư pháp mới",
-        decision_number="2/QĐ",
-        decision_date=datetime.date(2024, 1, 1),
-        effective_date=datetime.date(2024, 2, 1),
+        basis=LegalBasis("2/QĐ", datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)),
     )
     assert secretary_client.get(reverse("agencies:reorganisation_detail", args=[mine.pk])).status_code == 200
     assert secretary_client.get(reverse("agencies:reorganisation_detail", args=[theirs.pk])).status_code == 404

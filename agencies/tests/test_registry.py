@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from agencies import services
 from agencies.models import Agency, AgencyVersion, Category
+from agencies.services import LegalBasis
 from agencies.tests.factories import make_agency
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +41,7 @@ def test_list_as_of_and_status(dost_client, province, agency, other_agency):
     services.reorganisation_dissolve(
         province=province,
         agencies=[other_agency],
-        decision_number="5/QĐ-UBND",
-        decision_date=datetime.date(2024, 5, 1),
-        effective_date=datetime.date(2024, 6, 1),
+        basis=LegalBasis("5/QĐ-UBND", datetime.date(2024, 5, 1), datetime.date(2024, 6, 1)),
     )
     url = reverse("agencies:list")
     assert _names(dost_client.get(url)) == [agency.name]
@@ -141,9 +140,7 @@ def test_agency_page_shows_periods_and_successors(dost_client, province, agency,
         province=province,
         predecessors=[other_agency],
         into=agency,
-        decision_number="12/NQ-HĐND",
-        decision_date=datetime.date(2025, 2, 20),
-        effective_date=datetime.date(2025, 3, 1),
+        basis=LegalBasis("12/NQ-HĐND", datetime.date(2025, 2, 20), datetime.date(2025, 3, 1)),
     )
     page = dost_client.get(other_agency.get_absolute_url())
     body = page.content.decode()

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from agencies.models import Agency, Category, Reorganisation
+from agencies.services import LegalBasis
 from agencies.tests.factories import make_agency
 
 pytestmark = pytest.mark.django_db
@@ -264,9 +265,7 @@ def _renames(province, count, start):
                 province=province,
                 agency=agency,
                 new_name=f"{agency.code} {year}",
-                decision_number=f"{i}/{year}",
-                decision_date=datetime.date(year, 1, 1),
-                effective_date=datetime.date(year, 2, 1),
+                basis=LegalBasis(f"{i}/{year}", datetime.date(year, 1, 1), datetime.date(year, 2, 1)),
             )
 
 
@@ -283,9 +282,7 @@ def test_reorganisation_list_and_agency_page_use_a_bounded_number_of_queries(dos
             province=province,
             agency=agency,
             new_name=f"R0 {year}",
-            decision_number=f"x/{year}",
-            decision_date=datetime.date(year, 1, 1),
-            effective_date=datetime.date(year, 2, 1),
+            basis=LegalBasis(f"x/{year}", datetime.date(year, 1, 1), datetime.date(year, 2, 1)),
         )
     assert _queries(dost_client, reverse("agencies:reorganisation_list")) == small_list
     assert _queries(dost_client, agency.get_absolute_url()) == small_page
