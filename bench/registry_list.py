@@ -23,51 +23,12 @@ os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp(prefix='iso-
 
 
 def build(province, count):
-    from agencies.models import Agency, AgencyVersion, Category
-
-    parents = Agency.objects.bulk_create(
-        [
-            Agency(province=province, code=f"P{i:03d}", name=f"UBND huyện {i}", category=Category.DISTRICT_PC)
-            for i in range(max(count // 100, 1))
-        ]
-    )
-    AgencyVersion.objects.bulk_create([AgencyVersion(agency=p, name=p.name, category=p.category) for p in parents])
-    agencies = Agency.objects.bulk_create(
-        [
-            Agency(
-                province=province,
-                code=f"A{i:06d}",
-                name=f"Phòng chuyên môn số {i}",
-                category=Category.DISTRICT_OFFICE,
-                parent=parents[i % len(parents)],
-                locality=f"Huyện {i % 50}",
-                secretary_name="Nguyễn Thị Hà",
-            )
-            for i in range(count)
-        ],
-        batch_size=2000,
-    )
     import datetime
 
-    split = datetime.date(2020, 1, 1)
-    versions = []
-    for a in agencies:  # every agency had an older name before 2020: two periods each
-        versions.append(
-            AgencyVersion(
-                agency=a,
-                name=a.name + " (cũ)",
-                category=a.category,
-                parent=a.parent,
-                locality=a.locality,
-                valid_to=split,
-            )
-        )
-        versions.append(
-            AgencyVersion(
-                agency=a, name=a.name, category=a.category, parent=a.parent, locality=a.locality, valid_from=split
-            )
-        )
-    AgencyVersion.objects.bulk_create(versions, batch_size=4000)
+    from agencies.tests.factories import bulk_agencies
+
+    # every office had an older name before 2020: two periods each, so "as of" queries must choose
+    bulk_agencies(province, count, prefix="A", parents=max(count // 100, 1), renamed_on=datetime.date(2020, 1, 1))
 
 
 def measure(client, url, params, repeat):

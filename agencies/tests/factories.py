@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 from agencies import services
-from agencies.models import Agency, Category, Province, User
+from agencies.models import Agency, AgencyVersion, Category, Province, User
 
 _counter = itertools.count(1)
 
@@ -53,3 +54,36 @@ def make_user(
     user.full_clean()
     user.save()
     return user
+
+
+def bulk_agencies(
+    province: Province, count: int, *, prefix: str = "B", parents: int = 5, renamed_on: datetime.date | None = None
+) -> None:
+    """`count` district offices under `parents` district committees, inserted in bulk (for scale tests and
+    benchmarks). With `renamed_on`, each office has two periods: an older name until that day."""
+    committees = [
+        make_agency(province, code=f"{prefix}P{i:03d}", name=f"UBND huyện {prefix}{i}", category=Category.DISTRICT_PC)
+        for i in range(parents)
+    ]
+    offices = Agency.objects.bulk_create(
+        [
+            Agency(
+                province=province,
+                code=f"{prefix}{i:06d}",
+                name=f"Phòng chuyên môn số {i}",
+                category=Category.DISTRICT_OFFICE,
+                parent=committees[i % parents],
+                locality=f"Huyện {i % 50}",
+                secretary_name="Nguyễn Thị Hà",
+            )
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    versions = []
+    for office in offices:
+        same = {"agency": office, "category": office.category, "parent": office.parent, "locality": office.locality}
+        if renamed_on:
+            versions.append(AgencyVersion(name=f"{office.name} (cũ)", valid_to=renamed_on, **same))
+        versions.append(AgencyVersion(name=office.name, valid_from=renamed_on, **same))
+    AgencyVersion.objects.bulk_create(versions, batch_size=4000)

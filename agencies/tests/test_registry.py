@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agencies import services
-from agencies.models import Agency, AgencyVersion, Category
+from agencies.models import Agency, Category
 from agencies.services import LegalBasis
-from agencies.tests.factories import make_agency
+from agencies.tests.factories import bulk_agencies, make_agency
 
 pytestmark = pytest.mark.django_db
 
@@ -150,30 +150,6 @@ def test_agency_page_shows_periods_and_successors(dost_client, province, agency,
     assert "01/03/2025" in body
 
 
-def _bulk_agencies(province, count, prefix):
-    parents = [make_agency(province, code=f"{prefix}P{i}", category=Category.DISTRICT_PC) for i in range(5)]
-    agencies = Agency.objects.bulk_create(
-        [
-            Agency(
-                province=province,
-                code=f"{prefix}{i:05d}",
-                name=f"Cơ quan {i}",
-                category=Category.DISTRICT_OFFICE,
-                parent=parents[i % 5],
-                locality=f"Huyện {i % 7}",
-                secretary_name="Thư ký",
-            )
-            for i in range(count)
-        ]
-    )
-    AgencyVersion.objects.bulk_create(
-        [
-            AgencyVersion(agency=a, name=a.name, category=a.category, parent=a.parent, locality=a.locality)
-            for a in agencies
-        ]
-    )
-
-
 def _count_queries(client, url, params=None):
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, params or {})
@@ -182,11 +158,11 @@ def _count_queries(client, url, params=None):
 
 
 def test_registry_list_and_export_use_a_constant_number_of_queries(dost_client, province):
-    _bulk_agencies(province, 30, "A")
+    bulk_agencies(province, 30, prefix="A")
     url = reverse("agencies:list")
     small = _count_queries(dost_client, url)
     small_export = _count_queries(dost_client, reverse("agencies:export_csv"))
-    _bulk_agencies(province, 2970, "B")
+    bulk_agencies(province, 2970, prefix="B")
     assert Agency.objects.count() == 3010
     large = _count_queries(dost_client, url)
     assert large == small
