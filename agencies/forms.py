@@ -40,7 +40,7 @@ def parent_field(user: User, *, required: bool = False, label=None) -> AgencyCho
 
 
 def website_field() -> forms.URLField:
-    return forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    return forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
 
 class AgencyForm(forms.ModelForm):

@@ -126,6 +126,11 @@ def test_secretary_sees_only_own_agency(page, live_server):
 
     _sign_in(page, live_server.url, "tk.cctdc")
     page.wait_for_selector("h1:has-text('Chi cục Tiêu chuẩn Đo lường Chất lượng')")
+    assert page.locator(".navbar a:has-text('Sắp xếp tổ chức')").count() == 0
+    _shot(page, "10-secretary-home")
+    page.click("a:has-text('Sửa')")
+    assert page.locator("input[name=name]").count() == 0  # contact data only
+    _shot(page, "11-secretary-edit")
     other = Agency.objects.get(code="STP")
     response = page.goto(f"{live_server.url}/agencies/{other.pk}/")
     assert response.status == 404
