@@ -10,6 +10,7 @@ recorded as a `Reorganisation` that points from predecessors to successors.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -251,3 +252,35 @@ class User(AbstractUser):
     @property
     def is_secretary(self) -> bool:
         return self.role == self.Role.SECRETARY
+
+
+def _document_path(instance: Document, filename: str) -> str:
+    # A server-generated name: the uploader's file name is kept only as data, never as a path.
+    return f"documents/{instance.agency_id}/{instance.uuid.hex}"
+
+
+class Document(models.Model):
+    """An uploaded evidence file of one agency. Stored under MEDIA_ROOT, which is never served directly:
+    it is downloaded only through `agencies:document`, which checks the user may see the agency."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="documents", verbose_name=_("agency"))
+    file = models.FileField(upload_to=_document_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("uploaded by")
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("agencies:document", args=[self.uuid])

@@ -130,7 +130,7 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read (wrong type, no header row, missing columns)."""
 
 
-def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
+def read_table(filename: str, content: bytes, required: list[str] = REQUIRED_HEADERS) -> list[dict[str, str]]:
     """Rows of an uploaded .xlsx or .csv as dicts keyed by the stripped header text."""
     name = filename.lower()
     if name.endswith(".xlsx"):
@@ -160,7 +160,7 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
     if not raw:
         raise ImportFileError(_("The file is empty."))
     headers = [str(h).strip() for h in raw[0]]
-    missing = [h for h in REQUIRED_HEADERS if h not in headers]
+    missing = [h for h in required if h not in headers]
     if missing:
         raise ImportFileError(_("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)})
     if len(raw) - 1 > MAX_IMPORT_ROWS:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("export.xlsx", views.agency_export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("<int:pk>/", views.agency_detail, name="detail"),
     path("<int:pk>/edit/", views.agency_edit, name="edit"),
+    path("documents/<uuid:uuid>/", views.document_download, name="document"),
     path("reorganisations/", views.reorganisation_list, name="reorganisation_list"),
     path("reorganisations/<int:pk>/", views.reorganisation_detail, name="reorganisation_detail"),
     path("reorganisations/new/<slug:kind>/", views.reorganisation_create, name="reorganisation_create"),

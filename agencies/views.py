@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from . import registry_io, services
 from .filters import RegistryFilter
 from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportForm
 from .history import change_log
-from .models import Agency, AgencyVersion, Category, Reorganisation
+from .models import Agency, AgencyVersion, Category, Document, Reorganisation
 from .selectors import (
     can_edit_agency,
     can_manage_registry,
@@ -269,4 +269,16 @@ def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "kind_label": Reorganisation.Kind(kind).label,
         },
+    )
+
+
+@login_required
+def document_download(request: HttpRequest, uuid) -> FileResponse:
+    """An evidence file, only for users who may see its agency; always as an attachment."""
+    document = get_object_or_404(Document.objects.filter(agency__in=visible_agencies(request.user)), uuid=uuid)
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
     )

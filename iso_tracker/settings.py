@@ -5,6 +5,7 @@ SQLite unless DATABASE_URL is set; embedded background jobs unless REDIS_URL is 
 with DEBUG off the app refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import datetime
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -241,6 +242,25 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
+
+# Evidence uploads
+UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# The QMS rules. The deadline of the 2008 → 2015 transition (MOST letter 419/BKHCN-TĐC, 2018).
+TRANSITION_DEADLINE = datetime.date.fromisoformat(os.environ.get("TRANSITION_DEADLINE", "2021-06-30"))
+# Caps on consultant spending for a first build, per agency category, in VND (Circular 116/2015/TT-BTC,
+# art. 4): 45m for a department or district People's Committee, 33m for a sub-department or district
+# office, communes 80% of the district committee's. Central agencies follow their ministry (no cap here).
+CONSULTING_CAPS_VND = {
+    "provincial_agency": 45_000_000,
+    "provincial_unit": 33_000_000,
+    "district_pc": 45_000_000,
+    "district_office": 33_000_000,
+    "commune_pc": 36_000_000,
+    "central_agency": None,
+}
 
 # Registry pages
 REGISTRY_PAGE_SIZE = env_int("REGISTRY_PAGE_SIZE", 50)

@@ -9,6 +9,7 @@ from .forms import LoginForm
 urlpatterns = [
     path("", agency_views.home, name="home"),
     path("agencies/", include("agencies.urls")),
+    path("qms/", include("migrations_tracker.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),

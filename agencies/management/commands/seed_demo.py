@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from agencies.demo import DEMO_PASSWORD, PROVINCE_NAME, seed_demo
+from agencies.models import Province
+from migrations_tracker.demo import seed_qms
 
 
 class Command(BaseCommand):
@@ -11,6 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, quiet_logins=False, **options):
         loaded, logins = seed_demo()
+        loaded |= seed_qms(Province.objects.get(code="04"))
         if loaded:
             self.stdout.write(self.style.SUCCESS(f"Demo data for {PROVINCE_NAME} loaded."))
         else:

@@ -1,0 +1,334 @@
+"""The Cao Bằng demo's QMS history: announcements since 2013, yearly audits and reviews, the 2019
+transition round (12 provincial agencies + Chi cục TĐC on TCVN ISO 9001:2015 by the end of 2019, seed
+fact F10), the consultants of Decision 2323/QĐ-UBND (325.000.000 VND, F3), the July 2019 course with
+STAMEQ's training centre (F9), staff turnover, changed laws and scope gaps. People and numbers are
+illustrative; it is deterministic, so tests can rely on it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history
+
+from agencies.models import Agency, Province
+
+from . import services
+from .models import (
+    AdministrativeProcedure,
+    Announcement,
+    Attendance,
+    ConsultantContract,
+    LegalChange,
+    Process,
+    ProcessRevision,
+    QMSProfile,
+    Review,
+    RoleAssignment,
+    StaffMember,
+    Stage,
+    TrainingCourse,
+    Version,
+)
+
+D = datetime.date
+# Seed fact F10: 12 provincial agencies and the Chi cục TĐC completed the transition in 2019.
+DONE_2019 = ["VPUB", "SNV", "STP", "SKHDT", "STC", "SCT", "SNN", "SXD", "STNMT", "SKHCN", "SYT", "SGDDT", "CCTDC"]
+NEVER_DONE = ["SNGV", "BQLKKT", "CCTL", "TW-HQ"]  # still on 2008 today: transition overdue
+NO_RECENT_AUDIT = ["STTTT", "SGTVT", "CCKL", "TW-TK"]  # skipped the last audit and review
+UNTRAINED_SUCCESSOR = ["SLDTBXH", "SVHTTDL", "CCDS", "X04", "TW-BHXH"]  # new secretary in 2025, no course yet
+SCOPE_CHANGED = ["STP", "SCT"]  # procedures added in 2026, not re-announced
+UNCOVERED = ["SXD", "SGTVT", "SYT", "CCATVSTP", "TW-THUE"]  # procedures no process covers
+ORPHANS = ["SNV", "SLDTBXH", "BDT"]  # processes written apart from the procedures (D2)
+FIELDS = ["Đất đai", "Môi trường", "Đầu tư", "Xây dựng", "Y tế", "Giáo dục", "Lao động", "Văn hóa", "Tư pháp", "Thuế"]
+PEOPLE = [
+    "Nguyễn Thị Hà",
+    "Hoàng Văn Đức",
+    "Nông Thị Lan",
+    "Lục Văn Quý",
+    "Bế Thị Hằng",
+    "Đàm Văn Tùng",
+    "Lương Thị Mai",
+    "Triệu Văn Sơn",
+    "Hà Thị Thu",
+    "Vi Văn Hùng",
+    "Lý Thị Nga",
+    "Mã Văn Khánh",
+]
+POLICY = (
+    "Cán bộ, công chức cam kết giải quyết thủ tục hành chính đúng pháp luật, công khai, minh bạch, "
+    "đúng hẹn; lấy sự hài lòng của người dân và doanh nghiệp làm thước đo chất lượng."
+)
+
+
+def _last_day(agency: Agency) -> D:
+    return agency.ended_on - datetime.timedelta(days=1) if agency.ended_on else D(2026, 11, 1)
+
+
+@transaction.atomic
+def seed_qms(province: Province) -> bool:
+    """Load the QMS history once; later calls change nothing. Returns whether it loaded now."""
+    agencies = list(Agency.objects.filter(province=province).order_by("code"))
+    if QMSProfile.objects.filter(agency__province=province).exists():
+        return False
+    rng = random.Random(2019)  # noqa: S311 - repeatable demo data, not security
+    by_code = {a.code: a for a in agencies}
+
+    course_2019 = services.course_create(
+        province=province,
+        course=TrainingCourse(
+            title="Chuyển đổi HTQLCL sang TCVN ISO 9001:2015",
+            start_date=D(2019, 7, 16),
+            end_date=D(2019, 7, 18),
+            organiser="Sở KH&CN Cao Bằng và Trung tâm Đào tạo, Tổng cục Tiêu chuẩn Đo lường Chất lượng",
+        ),
+    )
+    course_2016 = services.course_create(
+        province=province,
+        course=TrainingCourse(
+            title="Xây dựng, áp dụng HTQLCL theo TCVN ISO 9001:2008",
+            start_date=D(2016, 5, 10),
+            end_date=D(2016, 5, 12),
+            organiser="Sở Khoa học và Công nghệ Cao Bằng",
+        ),
+    )
+    course_2022 = services.course_create(
+        province=province,
+        course=TrainingCourse(
+            title="Chuyên gia đánh giá nội bộ HTQLCL theo TCVN ISO 9001:2015",
+            start_date=D(2022, 9, 20),
+            end_date=D(2022, 9, 22),
+            organiser="Sở Khoa học và Công nghệ Cao Bằng",
+        ),
+    )
+
+    reviews, staff_rows, roles, attendances = [], [], [], []
+    for number, agency in enumerate(agencies):
+        start = agency.established_on or D(2013 + number % 4, 3 + number % 8, 1 + number % 20)
+        first_year = start.year
+        on_2008 = start < D(2019, 1, 1)
+        done_2019 = agency.code in DONE_2019
+        ends = _last_day(agency)
+        # announcements
+        announce_on = D(first_year, 9, 15) if agency.established_on is None else start + datetime.timedelta(days=200)
+        first_version = Version.ISO_2008 if on_2008 else Version.ISO_2015
+        services.announcement_create(
+            agency=agency,
+            announcement=Announcement(
+                decision_number=f"{100 + number}/QĐ-{agency.code}",
+                decision_date=announce_on,
+                version=first_version,
+                scope="Toàn bộ thủ tục hành chính thuộc thẩm quyền giải quyết của cơ quan.",
+                dost_notified_on=announce_on + datetime.timedelta(days=10),
+                posted_at_office=True,
+                website_url=f"https://{agency.code.lower()}.caobang.gov.vn/iso",
+            ),
+        )
+        transition_on = None
+        if on_2008 and done_2019:
+            transition_on = D(2019, 12, 1 + number % 20)
+        elif on_2008 and agency.code not in NEVER_DONE and agency.is_active_on(D(2020, 1, 1)):
+            transition_on = D(2020 + number % 2, 3 + number % 9, 5 + number % 20)
+        if transition_on and transition_on <= ends:
+            for kind, offset in (
+                ("trained", -150),
+                ("consultant", -120),
+                ("documents", -90),
+                ("audit", -45),
+                ("review", -20),
+            ):
+                services.milestone_record(
+                    agency=agency, kind=kind, date=transition_on + datetime.timedelta(days=offset)
+                )
+            services.announcement_create(
+                agency=agency,
+                announcement=Announcement(
+                    is_reannouncement=True,
+                    decision_number=f"{300 + number}/QĐ-{agency.code}",
+                    decision_date=transition_on,
+                    version=Version.ISO_2015,
+                    scope="Toàn bộ thủ tục hành chính thuộc thẩm quyền, theo TCVN ISO 9001:2015.",
+                    dost_notified_on=transition_on + datetime.timedelta(days=7),
+                    posted_at_office=True,
+                ),
+            )
+        elif on_2008 and agency.code in NEVER_DONE:
+            services.milestone_record(agency=agency, kind="trained", date=D(2019, 7, 18))
+        profile = services.profile_for(agency)
+        profile.stage = Stage.MAINTAINING if number % 5 else Stage.ANNOUNCED
+        profile.quality_policy = POLICY if number % 3 == 0 else ""
+        profile.save()
+        # yearly internal audit (October) and management review (December)
+        skip_recent = agency.code in NO_RECENT_AUDIT
+        for year in range(announce_on.year + 1, 2027):
+            audit_on, review_on = D(year, 10, 15 + number % 10), D(year, 12, 5 + number % 10)
+            on_2015 = transition_on is not None and audit_on > transition_on
+            if audit_on <= ends and not (skip_recent and year >= 2025):
+                reviews.append(
+                    Review(
+                        agency=agency,
+                        kind=Review.Kind.INTERNAL_AUDIT,
+                        date=audit_on,
+                        on_2015=on_2015,
+                        scope="Tất cả quy trình trong phạm vi áp dụng",
+                        nonconformities=rng.randint(0, 4),
+                        result="Hệ thống được duy trì; các điểm không phù hợp đã có hành động khắc phục.",
+                    )
+                )
+            if review_on <= ends and not (skip_recent and year >= 2025):
+                reviews.append(
+                    Review(
+                        agency=agency,
+                        kind=Review.Kind.MANAGEMENT_REVIEW,
+                        date=review_on,
+                        on_2015=on_2015,
+                        result="Lãnh đạo xác nhận hệ thống hoạt động hiệu lực.",
+                    )
+                )
+        # ISO staff: a secretary and a leadership representative, both trained
+        secretary = StaffMember(
+            agency=agency,
+            full_name=agency.secretary_name or PEOPLE[number % len(PEOPLE)],
+            position="Chuyên viên",
+            email=agency.secretary_email,
+        )
+        leader = StaffMember(agency=agency, full_name=PEOPLE[(number + 5) % len(PEOPLE)], position="Phó Thủ trưởng")
+        staff_rows += [secretary, leader]
+    bulk_create_with_history(reviews, Review, batch_size=1000)
+    StaffMember.objects.bulk_create(staff_rows)
+
+    staff_by_agency: dict[int, list[StaffMember]] = {}
+    for person in StaffMember.objects.filter(agency__province=province).order_by("pk"):
+        staff_by_agency.setdefault(person.agency_id, []).append(person)
+    for agency in agencies:
+        secretary, leader = staff_by_agency[agency.pk]
+        since = agency.established_on or D(2015, 1, 5)
+        roles += [
+            RoleAssignment(staff=secretary, role="secretary", start_date=since),
+            RoleAssignment(staff=leader, role="leader_rep", start_date=since),
+        ]
+        course = course_2016 if since < D(2016, 5, 10) else (course_2019 if since < D(2019, 7, 16) else course_2022)
+        if since >= D(2022, 9, 20):
+            course = None
+        if course is not None:
+            attendances += [
+                Attendance(course=course, staff=secretary, certificate_number=f"CN-{secretary.pk}"),
+                Attendance(course=course, staff=leader, certificate_number=f"CN-{leader.pk}"),
+            ]
+        if agency.code in DONE_2019 or (agency.category == "district_pc" and since < D(2019, 7, 16)):
+            attendances.append(Attendance(course=course_2019, staff=secretary, certificate_number=f"TT-{secretary.pk}"))
+    RoleAssignment.objects.bulk_create(roles)
+    Attendance.objects.bulk_create([a for a in attendances if a.course_id], ignore_conflicts=True)
+    # a trained leader for the newest agencies (established after the last course)
+    for agency in agencies:
+        if agency.established_on and agency.established_on >= D(2022, 9, 20):
+            for person in staff_by_agency[agency.pk]:
+                Attendance.objects.get_or_create(course=course_2022, staff=person)
+    # turnover (D1): a new secretary in 2025, not yet trained
+    for index, code in enumerate(UNTRAINED_SUCCESSOR):
+        agency = by_code.get(code)
+        if agency and agency.ended_on is None:
+            newcomer = StaffMember.objects.create(
+                agency=agency, full_name=PEOPLE[(index + 7) % len(PEOPLE)], position="Chuyên viên mới"
+            )
+            services.role_assign(staff=newcomer, role="secretary", start_date=D(2025, 8, 1 + index))
+
+    _consultants(by_code)
+    _scope(by_code)
+    _legal_changes(province, by_code)
+    return True
+
+
+def _consultants(by_code: dict[str, Agency]) -> None:
+    """Decision 2323/QĐ-UBND: 325.000.000 VND for the 2019 round; the Chi cục TĐC's passes its cap."""
+    values = {code: 25_000_000 for code in DONE_2019}
+    values["CCTDC"], values["SKHCN"] = 40_000_000, 10_000_000
+    for code, value in values.items():
+        services.record_save(
+            ConsultantContract(
+                agency=by_code[code],
+                consultant="Trung tâm Năng suất Việt Nam",
+                contract_number=f"HĐ-{code}-2019",
+                signed_on=D(2019, 6, 20),
+                value_vnd=value,
+                funding_decision="2323/QĐ-UBND",
+            ),
+            agency=by_code[code],
+        )
+
+
+def _scope(by_code: dict[str, Agency]) -> None:
+    """Procedures and processes of the agencies that exist today, with the gaps named above."""
+    for number, agency in enumerate(a for a in by_code.values() if a.ended_on is None):
+        field = FIELDS[number % len(FIELDS)]
+        announced = agency.announcements.order_by("decision_date").first().decision_date
+        procedures = []
+        for i in range(4 + number % 4):
+            procedures.append(
+                services.procedure_create(
+                    agency=agency,
+                    on=announced,
+                    procedure=AdministrativeProcedure(
+                        code=f"{agency.code}-TT{i + 1:02d}",
+                        name=f"Thủ tục {field.lower()} số {i + 1}",
+                        field=field,
+                        legal_basis="Nghị định 61/2018/NĐ-CP",
+                    ),
+                )
+            )
+        covered = procedures[:-2] if agency.code in UNCOVERED else procedures
+        for i, procedure in enumerate(covered):
+            services.process_save(
+                agency=agency,
+                procedures=[procedure],
+                process=Process(
+                    code=f"QT-{i + 1:02d}",
+                    name=f"Quy trình giải quyết {procedure.name.lower()}",
+                    revision="02",
+                    effective_date=D(2020, 1, 2),
+                ),
+            )
+        if agency.code in ORPHANS:
+            services.process_save(
+                agency=agency,
+                procedures=[],
+                process=Process(
+                    code="QT-NB01", name="Quy trình quản lý văn bản đến (ngoài thủ tục hành chính)", revision="01"
+                ),
+            )
+        if agency.code in SCOPE_CHANGED:
+            services.procedure_create(
+                agency=agency,
+                on=D(2026, 3, 2),
+                procedure=AdministrativeProcedure(
+                    code=f"{agency.code}-TT99", name="Thủ tục mới bổ sung năm 2026", field=field
+                ),
+            )
+
+
+def _legal_changes(province: Province, by_code: dict[str, Agency]) -> None:
+    laws = [
+        ("61/2020/QH14", "Luật Đầu tư", D(2021, 1, 1), "Đầu tư", [("SKHDT", D(2021, 3, 15))]),
+        (
+            "72/2020/QH14",
+            "Luật Bảo vệ môi trường",
+            D(2022, 1, 1),
+            "Môi trường",
+            [("STNMT", D(2022, 3, 20)), ("CCBVMT", D(2022, 5, 10))],
+        ),
+        ("31/2024/QH15", "Luật Đất đai", D(2024, 8, 1), "Đất đai", [("STNMT", None), ("SXD", D(2024, 10, 1))]),
+    ]
+    for number, title, effective, fields, affected in laws:
+        change = services.legal_change_create(
+            province=province,
+            actor=None,
+            legal_change=LegalChange(number=number, title=title, effective_date=effective, fields=fields),
+        )
+        for code, revised_on in affected:
+            agency = by_code[code]
+            process = agency.processes.order_by("code").first()
+            revision = ProcessRevision.objects.create(legal_change=change, process=process)
+            if revised_on:
+                services.revision_done(revision=revision, revised_on=revised_on)

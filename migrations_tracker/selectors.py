@@ -1,0 +1,271 @@
+"""Reads of the QMS data: the flags DOST acts on and the province dashboard, computed in the database.
+
+Every flag is an SQL expression on the agency, evaluated "as of" a date, so the dashboard counts all
+of them in one query and a flag's list is the same expression as a filter."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, AgencyVersion, Category, User
+from agencies.selectors import registry_rows, visible_versions
+
+from .models import (
+    AdministrativeProcedure,
+    Announcement,
+    Attendance,
+    ConsultantContract,
+    Milestone,
+    Process,
+    ProcessRevision,
+    QMSProfile,
+    Review,
+    RoleAssignment,
+    Stage,
+    Version,
+)
+
+Expression = Callable[[datetime.date, str], Exists | Q]
+
+
+def twelve_months_before(on: datetime.date) -> datetime.date:
+    return on - relativedelta(months=12)
+
+
+def revision_due(effective: datetime.date) -> datetime.date:
+    """Decree 19 / Circular 26: fold a change of law into the processes within 3 months of it taking effect."""
+    return effective + relativedelta(months=3)
+
+
+def _no_review(kind: str) -> Expression:
+    def expression(on: datetime.date, outer: str) -> Q:
+        recent = Review.objects.filter(
+            agency=OuterRef(outer), kind=kind, date__gte=twelve_months_before(on), date__lte=on
+        )
+        return ~Exists(recent)
+
+    return expression
+
+
+def _latest_announcement(on: datetime.date, outer: str) -> QuerySet[Announcement]:
+    return Announcement.objects.filter(agency=OuterRef(outer), decision_date__lte=on).order_by("-decision_date", "-pk")
+
+
+def _not_announced(on: datetime.date, outer: str) -> Q:
+    return ~Exists(_latest_announcement(on, outer))
+
+
+def _scope_not_reannounced(on: datetime.date, outer: str) -> Q:
+    last = Subquery(_latest_announcement(on, outer).values("decision_date")[:1])
+    changed = QMSProfile.objects.filter(agency=OuterRef(outer), scope_changed_on__lte=on, scope_changed_on__gt=last)
+    return Exists(changed)
+
+
+def _uncovered_procedures(on: datetime.date, outer: str) -> Exists:
+    return Exists(AdministrativeProcedure.objects.filter(agency=OuterRef(outer), processes__isnull=True))
+
+
+def _orphan_processes(on: datetime.date, outer: str) -> Exists:
+    return Exists(Process.objects.filter(agency=OuterRef(outer), procedures__isnull=True))
+
+
+def _revision_overdue(on: datetime.date, outer: str) -> Exists:
+    pending = ProcessRevision.objects.filter(
+        process__agency=OuterRef(outer), legal_change__revision_due_on__lt=on
+    ).filter(Q(revised_on__isnull=True) | Q(revised_on__gt=on))
+    return Exists(pending)
+
+
+def _untrained_staff(on: datetime.date, outer: str) -> Exists:
+    trained = Attendance.objects.filter(staff=OuterRef("staff"), course__start_date__lte=on)
+    holders = RoleAssignment.objects.filter(
+        staff__agency=OuterRef(outer),
+        role__in=[RoleAssignment.Role.SECRETARY, RoleAssignment.Role.LEADERSHIP_REP],
+        start_date__lte=on,
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+    return Exists(holders.filter(~Exists(trained)))
+
+
+def _transition_overdue(on: datetime.date, outer: str) -> Q:
+    if on <= settings.TRANSITION_DEADLINE:
+        return Q(pk__in=[])
+    on_2008 = Announcement.objects.filter(agency=OuterRef(outer), version=Version.ISO_2008, decision_date__lte=on)
+    on_2015 = Announcement.objects.filter(agency=OuterRef(outer), version=Version.ISO_2015, decision_date__lte=on)
+    return Exists(on_2008) & ~Exists(on_2015)
+
+
+@dataclass(frozen=True)
+class Flag:
+    key: str
+    label: Promise
+    explanation: Promise
+    expression: Expression
+
+
+FLAGS = [
+    Flag(
+        "not_announced", _("Not announced"), _("No announcement of conformity (công bố) recorded yet."), _not_announced
+    ),
+    Flag(
+        "no_internal_audit",
+        _("No internal audit in 12 months"),
+        _("At least one internal audit a year is required."),
+        _no_review(Review.Kind.INTERNAL_AUDIT),
+    ),
+    Flag(
+        "no_management_review",
+        _("No management review in 12 months"),
+        _("At least one management review a year is required."),
+        _no_review(Review.Kind.MANAGEMENT_REVIEW),
+    ),
+    Flag(
+        "scope_not_reannounced",
+        _("Scope changed, not re-announced"),
+        _("Procedures entered or left the scope after the last announcement."),
+        _scope_not_reannounced,
+    ),
+    Flag(
+        "uncovered_procedures",
+        _("Procedures no process covers"),
+        _("Administrative procedures served to citizens that no QMS process covers."),
+        _uncovered_procedures,
+    ),
+    Flag(
+        "orphan_processes",
+        _("Processes tied to no procedure"),
+        _("QMS processes written apart from the administrative procedures (two parallel systems)."),
+        _orphan_processes,
+    ),
+    Flag(
+        "revision_overdue",
+        _("Legal revision overdue"),
+        _("A process affected by a changed law was not revised within 3 months."),
+        _revision_overdue,
+    ),
+    Flag(
+        "untrained_staff",
+        _("Untrained secretary or representative"),
+        _("The current ISO secretary or leadership representative has no QMS training."),
+        _untrained_staff,
+    ),
+    Flag(
+        "transition_overdue",
+        _("Transition to 2015 overdue"),
+        _("Announced on 2008 and not yet on 2015 after the deadline of 30/06/2021."),
+        _transition_overdue,
+    ),
+]
+FLAGS_BY_KEY = {flag.key: flag for flag in FLAGS}
+
+
+def population(user: User, on: datetime.date) -> QuerySet[AgencyVersion]:
+    """The agencies the user may see that existed on `on`, one registry row each."""
+    return registry_rows(visible_versions(user), as_of=on)
+
+
+def flag_counts(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, int]:
+    """How many agencies carry each flag, in one query."""
+    annotated = rows.order_by().annotate(**{f"flag_{f.key}": f.expression(on, "agency_id") for f in FLAGS})
+    return annotated.aggregate(**{f.key: Count("pk", filter=Q(**{f"flag_{f.key}": True})) for f in FLAGS})
+
+
+def flagged(rows: QuerySet[AgencyVersion], flag: Flag, on: datetime.date) -> QuerySet[AgencyVersion]:
+    return rows.annotate(flagged=flag.expression(on, "agency_id")).filter(flagged=True)
+
+
+def agency_flags(agency: Agency, on: datetime.date) -> list[Flag]:
+    """The flags one agency carries, in one query."""
+    values = (
+        Agency.objects.filter(pk=agency.pk)
+        .annotate(**{f.key: f.expression(on, "pk") for f in FLAGS})
+        .values(*[f.key for f in FLAGS])
+        .get()
+    )
+    return [f for f in FLAGS if values[f.key]]
+
+
+def version_counts(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, int]:
+    """Agencies by the version of their latest announcement on or before `on` (none yet: no announcement)."""
+    latest = Subquery(_latest_announcement(on, "agency_id").values("version")[:1])
+    counted = rows.order_by().annotate(version_then=latest).values("version_then").annotate(n=Count("pk"))
+    return {(row["version_then"] or Version.NONE): row["n"] for row in counted}
+
+
+def stage_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
+    """Agencies by their current lifecycle stage (self-declared on the profile; none = building)."""
+    counted = rows.order_by().values("agency__qms__stage").annotate(n=Count("pk"))
+    return {(row["agency__qms__stage"] or Stage.BUILDING): row["n"] for row in counted}
+
+
+def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date) -> list[dict]:
+    """Per category: agencies, and how many have reached each transition milestone by `on`."""
+    done = {
+        kind: Count("agency__milestones", filter=Q(agency__milestones__kind=kind, agency__milestones__date__lte=on))
+        for kind in Milestone.Kind.values
+    }
+    counted = {
+        row["category"]: row
+        for row in rows.order_by().values("category").annotate(total=Count("pk", distinct=True), **done)
+    }
+    return [
+        {"category": key, "label": label, **counted.get(key, {"total": 0, **{k: 0 for k in done}})}
+        for key, label in Category.choices
+    ]
+
+
+def spending(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict:
+    """Consultant contracts signed by `on`: the total, and the agencies whose spending passes the cap of
+    Circular 116/2015/TT-BTC for their category (caps in settings.CONSULTING_CAPS_VND)."""
+    contracts = ConsultantContract.objects.filter(agency__in=rows.values("agency_id"), signed_on__lte=on)
+    total = contracts.aggregate(total=Sum("value_vnd"))["total"] or 0
+    per_agency = (
+        contracts.values("agency_id", "agency__name", "agency__category")
+        .annotate(spent=Sum("value_vnd"))
+        .order_by("-spent")
+    )
+    caps = settings.CONSULTING_CAPS_VND
+    over = [
+        {**row, "cap": caps[row["agency__category"]]}
+        for row in per_agency
+        if caps.get(row["agency__category"]) is not None and row["spent"] > caps[row["agency__category"]]
+    ]
+    return {"total": total, "contracts": contracts.count(), "agencies": len(per_agency), "over_cap": over}
+
+
+def gap_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
+    """Province-wide: procedures no process covers, and processes tied to no procedure."""
+    agencies = rows.values("agency_id")
+    return {
+        "procedures": AdministrativeProcedure.objects.filter(agency__in=agencies).count(),
+        "uncovered": AdministrativeProcedure.objects.filter(agency__in=agencies, processes__isnull=True).count(),
+        "processes": Process.objects.filter(agency__in=agencies).count(),
+        "orphans": Process.objects.filter(agency__in=agencies, procedures__isnull=True).count(),
+    }
+
+
+def agency_gaps(agency: Agency) -> dict:
+    procedures = agency.procedures.annotate(n_processes=Count("processes")).order_by("code")
+    processes = agency.processes.annotate(n_procedures=Count("procedures")).order_by("code")
+    return {
+        "procedures": procedures,
+        "processes": processes,
+        "uncovered": [p for p in procedures if not p.n_processes],
+        "orphans": [p for p in processes if not p.n_procedures],
+    }
+
+
+def overdue_revisions(agency: Agency, on: datetime.date) -> QuerySet[ProcessRevision]:
+    return (
+        ProcessRevision.objects.filter(process__agency=agency)
+        .select_related("legal_change", "process")
+        .annotate(due=F("legal_change__revision_due_on"))
+        .order_by("due")
+    )

@@ -1,0 +1,45 @@
+"""The Cao Bằng demo reproduces the article's figures through the dashboard."""
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dost_demo(demo, client):
+    client.force_login(User.objects.get(username="dost"), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_twelve_departments_and_the_chi_cuc_tdc_on_2015_by_the_end_of_2019(dost_demo):
+    response = dost_demo.get(reverse("qms:dashboard"), {"as_of": "31/12/2019"})
+    assert response.context["total"] == 77
+    versions = {key: n for key, _label, n in response.context["versions"]}
+    assert versions == {"none": 0, "2008": 64, "2015": 13}
+    done = {row["category"]: row["reannounced"] for row in response.context["transition"]}
+    assert done["provincial_agency"] == 12 and done["provincial_unit"] == 1 and sum(done.values()) == 13
+    assert response.context["spending"]["total"] == 325_000_000
+    assert "325.000.000 đ" in response.content.decode()
+    assert [row["agency__name"] for row in response.context["spending"]["over_cap"]] == [
+        "Chi cục Tiêu chuẩn Đo lường Chất lượng"
+    ]
+
+
+def test_demo_flags_today_link_to_the_agencies_behind_them(dost_demo):
+    response = dost_demo.get(reverse("qms:dashboard"))
+    counts = {flag.key: n for flag, n in response.context["flags"]}
+    assert counts["transition_overdue"] == 4
+    assert counts["untrained_staff"] == 5
+    # SGTVT, CCKL and TW-TK skipped their last audit (STTTT did too, but merged away in 2025); the ward
+    # formed on 1/7/2025 has not held its first one yet.
+    assert counts["no_internal_audit"] == 4
+    assert counts["scope_not_reannounced"] == 2
+    assert counts["revision_overdue"] == 1
+    assert counts["orphan_processes"] == 3
+    listing = dost_demo.get(reverse("qms:flag", args=["transition_overdue"]))
+    assert sorted(row.agency.code for row in listing.context["page"]) == ["BQLKKT", "CCTL", "SNGV", "TW-HQ"]
+    for flag, _n in response.context["flags"]:
+        assert f'data-testid="flag-{flag.key}" href="/qms/flags/{flag.key}/' in response.content.decode()

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "qms"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("flags/<slug:key>/", views.flag_list, name="flag"),
+    path("agencies/<int:pk>/", views.profile, name="profile"),
+    path("agencies/<int:pk>/edit/", views.profile_edit, name="profile_edit"),
+    path("agencies/<int:pk>/add/<slug:section>/", views.record_add, name="add"),
+    path("agencies/<int:pk>/procedures/import/", views.procedure_import, name="procedure_import"),
+    path("agencies/<int:pk>/procedures/<int:procedure_pk>/delete/", views.procedure_delete, name="procedure_delete"),
+    path("agencies/<int:pk>/legal/<int:legal_change_pk>/", views.revisions_edit, name="revisions_edit"),
+    path("agencies/<int:pk>/revisions/<int:revision_pk>/done/", views.revision_done, name="revision_done"),
+    path("legal-changes/", views.legal_change_list, name="legal_changes"),
+    path("legal-changes/<int:pk>/", views.legal_change_detail, name="legal_change"),
+    path("training/", views.course_list, name="courses"),
+]
