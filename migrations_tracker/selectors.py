@@ -64,7 +64,8 @@ def _not_announced(on: datetime.date, outer: str) -> Q:
 
 
 def _scope_not_reannounced(on: datetime.date, outer: str) -> Q:
-    last = Subquery(_latest_announcement(on, outer).values("decision_date")[:1])
+    # `last` sits inside the profile query, so its outer reference is the profile's agency.
+    last = Subquery(_latest_announcement(on, "agency_id").values("decision_date")[:1])
     changed = QMSProfile.objects.filter(agency=OuterRef(outer), scope_changed_on__lte=on, scope_changed_on__gt=last)
     return Exists(changed)
 

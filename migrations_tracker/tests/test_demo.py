@@ -43,3 +43,21 @@ def test_demo_flags_today_link_to_the_agencies_behind_them(dost_demo):
     assert sorted(row.agency.code for row in listing.context["page"]) == ["BQLKKT", "CCTL", "SNGV", "TW-HQ"]
     for flag, _n in response.context["flags"]:
         assert f'data-testid="flag-{flag.key}" href="/qms/flags/{flag.key}/' in response.content.decode()
+
+
+def test_each_agencys_flags_agree_with_the_province_lists(demo):
+    import datetime
+
+    from agencies.models import Agency
+    from migrations_tracker import selectors
+
+    dost = User.objects.get(username="dost")
+    for on in (datetime.date(2019, 12, 31), datetime.date(2026, 11, 27)):
+        rows = selectors.population(dost, on)
+        listed = {
+            flag.key: set(selectors.flagged(rows, flag, on).values_list("agency_id", flat=True))
+            for flag in selectors.FLAGS
+        }
+        for agency in Agency.objects.filter(pk__in=rows.values("agency_id")):
+            own = {flag.key for flag in selectors.agency_flags(agency, on)}
+            assert own == {key for key, ids in listed.items() if agency.pk in ids}, (on, agency.code)

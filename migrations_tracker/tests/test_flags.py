@@ -53,7 +53,8 @@ def test_twelve_month_rule_at_its_boundary(agency, kind, key):
     assert other in flags(agency, D(2024, 6, 1))  # one kind does not stand in for the other
 
 
-def test_scope_change_needs_a_reannouncement(agency):
+def test_scope_change_needs_a_reannouncement(agency, other_agency):
+    services.profile_for(other_agency)  # so that the agency's profile and the agency have different ids
     announce(agency, D(2019, 1, 10))
     services.procedure_create(
         agency=agency, on=D(2019, 1, 10), procedure=AdministrativeProcedure(code="TT01", name="Cấp phép")
