@@ -89,7 +89,9 @@ def registry_rows(
     active = valid_on(as_of)
     ended = Q(agency__ended_on__lte=as_of) & Q(valid_to=F("agency__ended_on"))
     condition = {Status.ACTIVE: active, Status.ENDED: ended}.get(status, active | ended)
-    parent_then = AgencyVersion.objects.filter(valid_on(as_of), agency=OuterRef("parent_id")).values("name")[:1]
+    parent_then = (
+        AgencyVersion.objects.filter(valid_on(as_of), agency=OuterRef("parent_id")).order_by().values("name")[:1]
+    )
     return (
         versions.filter(condition)
         .select_related("agency", "agency__province", "parent")
@@ -97,6 +99,11 @@ def registry_rows(
         .annotate(category_rank=CATEGORY_RANK)
         .order_by("category_rank", "agency__code")
     )
+
+
+def existing_on(versions: QuerySet[AgencyVersion], as_of: datetime.date) -> QuerySet[AgencyVersion]:
+    """The agencies existing on `as_of`, one version each, with nothing else: the base of aggregates."""
+    return versions.filter(valid_on(as_of)).order_by()
 
 
 def category_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:

@@ -121,7 +121,7 @@ def flag_list(request: HttpRequest, key: str) -> HttpResponse:
     _require_province_view(request.user)
     flag = selectors.FLAGS_BY_KEY.get(key) or _raise404()
     as_of_form, on = _as_of(request)
-    rows = selectors.flagged(selectors.population(request.user, on), flag, on)
+    rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
     page = Paginator(rows, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -1,0 +1,81 @@
+"""Shared by the benchmarks: a throw-away test database, a signed-in client, and timing of requests."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iso_tracker.test_settings")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp(prefix='iso-bench-')}/bench.sqlite3")
+
+
+@contextmanager
+def test_database():
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
+    setup_test_environment()
+    settings.DEBUG = False
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+def analyze() -> None:
+    """Refresh the planner's statistics after bulk loading, as autovacuum would in production."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def signed_in_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def measure(client, url, params, repeat):
+    """(median ms, SQL statements, peak MB of Python memory) of GET url."""
+    from django.db import connection
+
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url, params)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    queries = []  # counted with a wrapper: the request closes the connection, which clears Django's own log
+    with connection.execute_wrapper(lambda run, sql, *args: queries.append(sql) or run(sql, *args)):
+        client.get(url, params)
+    tracemalloc.start()
+    client.get(url, params)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return statistics.median(times) * 1000, len(queries), peak / 1e6
+
+
+def report(rows, header=("agencies", "page", "ms", "queries", "peak MB")):
+    from django.db import connection
+
+    print(f"database: {connection.vendor}")
+    print(f"{header[0]:>9} {header[1]:<30} {header[2]:>8} {header[3]:>8} {header[4]:>8}")
+    for count, name, ms, queries, peak in rows:
+        print(f"{count:>9} {name:<30} {ms:>8.1f} {queries:>8} {peak:>8.1f}")
