@@ -1,7 +1,12 @@
+import os
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 
 from agencies.models import Category, User
 from agencies.tests.factories import make_agency, make_province, make_user
+from iso_tracker.tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture
@@ -90,3 +95,33 @@ def demo(db):
     from django.core.management import call_command
 
     call_command("seed_demo", "--quiet-logins", stdout=open("/dev/null", "w"))
+
+
+# Browser tests -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Debian's chromium is needed at {CHROMIUM} (bash scripts/test.sh installs it)"
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", "--quiet-logins", stdout=devnull)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Province, User
+from agencies.services import agency_update
 from agencies.uploads import document_store
 
 from .models import (
@@ -184,6 +185,14 @@ def role_assign(
     assignment = RoleAssignment(staff=staff, role=role, start_date=start_date, end_date=end_date)
     assignment.full_clean()
     assignment.save()
+    if role == RoleAssignment.Role.SECRETARY and end_date is None and start_date <= timezone.localdate():
+        # The registry's contact follows the hand-over, so reminders reach the person now in charge.
+        agency_update(
+            agency=staff.agency,
+            secretary_name=staff.full_name,
+            secretary_email=staff.email,
+            secretary_phone=staff.phone,
+        )
     return assignment
 
 

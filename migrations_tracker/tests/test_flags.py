@@ -134,6 +134,8 @@ def test_untrained_secretary_after_a_hand_over(province, agency):
     services.role_assign(staff=new, role="secretary", start_date=D(2025, 8, 1))
     old.roles.get().refresh_from_db()
     assert old.roles.get().end_date == D(2025, 7, 31)  # the hand-over is kept
+    agency.refresh_from_db()
+    assert agency.secretary_name == "Lục Văn Quý"  # the registry's contact follows
     assert "untrained_staff" not in flags(agency, D(2025, 7, 31))
     assert "untrained_staff" in flags(agency, D(2025, 8, 1))
     services.attendance_add(course=course, staff=new)  # a course attended before taking the role counts
