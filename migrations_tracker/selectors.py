@@ -205,10 +205,41 @@ def agency_flags(agency: Agency, on: datetime.date) -> list[Flag]:
     return [f for f in FLAGS if values[f.key]]
 
 
+def with_version(rows: QuerySet[AgencyVersion], on: datetime.date) -> QuerySet[AgencyVersion]:
+    """Each row with `version_then`: the standard of its latest announcement on or before `on`."""
+    return rows.annotate(version_then=Subquery(_latest_announcement(on, "agency_id").values("version")[:1]))
+
+
+def matching(
+    rows: QuerySet[AgencyVersion],
+    on: datetime.date,
+    *,
+    version: str = "",
+    stage: str = "",
+    milestone: str = "",
+    category: str = "",
+) -> QuerySet[AgencyVersion]:
+    """The agencies behind a dashboard number: by announced version, stage, milestone reached, category."""
+    if version == Version.NONE:
+        rows = rows.filter(~Exists(_latest_announcement(on, "agency_id")))
+    elif version:
+        rows = with_version(rows, on).filter(version_then=version)
+    if stage:
+        rows = (
+            rows.filter(agency__qms__stage=stage)
+            if stage != Stage.BUILDING
+            else rows.filter(Q(agency__qms__stage=stage) | Q(agency__qms__isnull=True))
+        )
+    if milestone:
+        rows = rows.filter(Exists(Milestone.objects.filter(agency=OuterRef("agency_id"), kind=milestone, date__lte=on)))
+    if category:
+        rows = rows.filter(category=category)
+    return rows
+
+
 def version_counts(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, int]:
     """Agencies by the version of their latest announcement on or before `on` (none yet: no announcement)."""
-    latest = Subquery(_latest_announcement(on, "agency_id").values("version")[:1])
-    counted = rows.order_by().annotate(version_then=latest).values("version_then").annotate(n=Count("pk"))
+    counted = with_version(rows.order_by(), on).values("version_then").annotate(n=Count("pk"))
     return {(row["version_then"] or Version.NONE): row["n"] for row in counted}
 
 

@@ -7,6 +7,7 @@ app_name = "qms"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("flags/<slug:key>/", views.flag_list, name="flag"),
+    path("list/", views.agency_list, name="list"),
     path("agencies/<int:pk>/", views.profile, name="profile"),
     path("agencies/<int:pk>/edit/", views.profile_edit, name="profile_edit"),
     path("agencies/<int:pk>/add/<slug:section>/", views.record_add, name="add"),

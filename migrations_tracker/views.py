@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.forms import DATE_WIDGET
-from agencies.models import Agency, User
+from agencies.models import Agency, Category, User
 from agencies.selectors import can_edit_agency, can_manage_registry, visible_agencies
 
 from . import procedure_io, selectors, services
@@ -101,6 +101,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "as_of_form": as_of_form,
             "on": on,
+            "as_of": on.strftime("%d/%m/%Y"),
             "total": total,
             "versions": [(key, label, versions.get(key, 0)) for key, label in Version.choices],
             "stages": [(key, label, stages.get(key, 0)) for key, label in Stage.choices]
@@ -134,6 +135,39 @@ def flag_list(request: HttpRequest, key: str) -> HttpResponse:
             "on": on,
             "as_of_form": as_of_form,
             "query": query.urlencode(),
+        },
+    )
+
+
+class CriteriaForm(AsOfForm):
+    version = forms.ChoiceField(choices=[("", "—"), *Version.choices], required=False)
+    stage = forms.ChoiceField(choices=[("", "—"), *Stage.choices], required=False)
+    milestone = forms.ChoiceField(choices=[("", "—"), *Milestone.Kind.choices], required=False)
+    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
+
+
+@login_required
+def agency_list(request: HttpRequest) -> HttpResponse:
+    """The agencies behind a number of the dashboard (version, stage, milestone, category, as of a date)."""
+    _require_province_view(request.user)
+    form = CriteriaForm(request.GET)
+    criteria = {k: v for k, v in form.cleaned_data.items() if k != "as_of" and v} if form.is_valid() else {}
+    on = (form.cleaned_data.get("as_of") if form.is_valid() else None) or timezone.localdate()
+    rows = selectors.matching(selectors.population_rows(request.user, on), on, **criteria)
+    page = Paginator(rows, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    described = [str(dict(form.fields[k].choices)[v]) for k, v in criteria.items()]
+    return render(
+        request,
+        "migrations_tracker/flag_list.html",
+        {
+            "title": " · ".join(described) or _("All agencies"),
+            "page": page,
+            "on": on,
+            "as_of_form": form,
+            "query": query.urlencode(),
+            "keep": list(criteria.items()),
         },
     )
 

@@ -61,3 +61,18 @@ def test_each_agencys_flags_agree_with_the_province_lists(demo):
         for agency in Agency.objects.filter(pk__in=rows.values("agency_id")):
             own = {flag.key for flag in selectors.agency_flags(agency, on)}
             assert own == {key for key, ids in listed.items() if agency.pk in ids}, (on, agency.code)
+
+
+def test_dashboard_numbers_link_to_the_agencies_behind_them(dost_demo):
+    page = dost_demo.get(reverse("qms:dashboard"), {"as_of": "31/12/2019"}).content.decode()
+    assert 'href="/qms/list/?version=2015&amp;as_of=31/12/2019"' in page
+    listing = dost_demo.get(reverse("qms:list"), {"version": "2015", "as_of": "31/12/2019"})
+    codes = sorted(row.agency.code for row in listing.context["page"])
+    assert len(codes) == 13 and "CCTDC" in codes and "SKHCN" in codes
+    assert listing.context["title"] == "TCVN ISO 9001:2015"
+    reached = dost_demo.get(
+        reverse("qms:list"), {"category": "provincial_agency", "milestone": "reannounced", "as_of": "31/12/2019"}
+    )
+    assert reached.context["page"].paginator.count == 12
+    none_yet = dost_demo.get(reverse("qms:list"), {"version": "none", "as_of": "31/12/2019"})
+    assert none_yet.context["page"].paginator.count == 0

@@ -12,7 +12,14 @@ from openpyxl import Workbook
 
 from agencies.models import Document
 from migrations_tracker import services
-from migrations_tracker.models import AdministrativeProcedure, Announcement, LegalChange, Process, Review
+from migrations_tracker.models import (
+    AdministrativeProcedure,
+    Announcement,
+    LegalChange,
+    Process,
+    Review,
+    TrainingCourse,
+)
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -226,15 +233,46 @@ def test_dashboard_flag_list_and_profile_use_a_bounded_number_of_queries(dost_cl
     from agencies.tests.factories import bulk_agencies
 
     Review.objects.create(agency=agency, kind="audit", date=datetime.date(2026, 1, 1))
+    LegalChange.objects.create(
+        province=province,
+        number="1/QH",
+        title="Luật",
+        effective_date=datetime.date(2009, 1, 1),
+        revision_due_on=datetime.date(2009, 4, 1),
+    )
+    TrainingCourse.objects.create(
+        province=province,
+        title="Khóa đầu",
+        organiser="Sở KH&CN",
+        start_date=datetime.date(2009, 5, 1),
+        end_date=datetime.date(2009, 5, 2),
+    )
     bulk_agencies(province, 30, prefix="A")
     urls = [
         reverse("qms:dashboard"),
         reverse("qms:flag", args=["no_internal_audit"]),
         reverse("qms:profile", args=[agency.pk]),
+        reverse("qms:list") + "?version=none&category=district_office",
+        reverse("qms:legal_changes"),
+        reverse("qms:courses"),
     ]
     small = [_queries(dost_client, url) for url in urls]
     bulk_agencies(province, 2970, prefix="B")
     for year in range(2010, 2026):
         Review.objects.create(agency=agency, kind="review", date=datetime.date(year, 12, 1))
+        LegalChange.objects.create(
+            province=province,
+            number=f"{year}/QH",
+            title="Luật",
+            effective_date=datetime.date(year, 1, 1),
+            revision_due_on=datetime.date(year, 4, 1),
+        )
+        TrainingCourse.objects.create(
+            province=province,
+            title=f"Khóa {year}",
+            organiser="Sở KH&CN",
+            start_date=datetime.date(year, 5, 1),
+            end_date=datetime.date(year, 5, 2),
+        )
     assert [_queries(dost_client, url) for url in urls] == small
     assert max(small) <= 25
