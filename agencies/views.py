@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import registry_io, services
 from .filters import RegistryFilter
-from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportForm
+from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportForm, add_service_errors
 from .history import change_log
 from .models import Agency, AgencyVersion, Category, Document, Reorganisation
 from .selectors import (
@@ -42,14 +42,6 @@ REORGANISATION_SERVICES = {
 def _require_manager(request: HttpRequest) -> None:
     if not can_manage_registry(request.user):
         raise PermissionDenied(_("Only DOST staff can change the registry."))
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -139,7 +131,7 @@ def agency_create(request: HttpRequest) -> HttpResponse:
         try:
             agency = services.agency_create(province=request.user.province, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Agency “%(name)s” was added to the registry.") % {"name": agency.name})
             return redirect(agency)
@@ -161,7 +153,7 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if changed:
                 services.agency_update(agency=agency, **changed)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect(agency)
@@ -257,7 +249,7 @@ def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
                 province=request.user.province, actor=request.user, basis=form.legal_basis(), **form.service_kwargs()
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The reorganisation was recorded."))
             return redirect(item)

@@ -13,6 +13,7 @@ import random
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from agencies.demo import SECRETARY_NAMES
 from agencies.models import Agency, Province
 
 from . import services
@@ -43,20 +44,7 @@ SCOPE_CHANGED = ["STP", "SCT"]  # procedures added in 2026, not re-announced
 UNCOVERED = ["SXD", "SGTVT", "SYT", "CCATVSTP", "TW-THUE"]  # procedures no process covers
 ORPHANS = ["SNV", "SLDTBXH", "BDT"]  # processes written apart from the procedures (D2)
 FIELDS = ["Đất đai", "Môi trường", "Đầu tư", "Xây dựng", "Y tế", "Giáo dục", "Lao động", "Văn hóa", "Tư pháp", "Thuế"]
-PEOPLE = [
-    "Nguyễn Thị Hà",
-    "Hoàng Văn Đức",
-    "Nông Thị Lan",
-    "Lục Văn Quý",
-    "Bế Thị Hằng",
-    "Đàm Văn Tùng",
-    "Lương Thị Mai",
-    "Triệu Văn Sơn",
-    "Hà Thị Thu",
-    "Vi Văn Hùng",
-    "Lý Thị Nga",
-    "Mã Văn Khánh",
-]
+PEOPLE = [*SECRETARY_NAMES, "Lý Thị Nga", "Mã Văn Khánh"]
 POLICY = (
     "Cán bộ, công chức cam kết giải quyết thủ tục hành chính đúng pháp luật, công khai, minh bạch, "
     "đúng hẹn; lấy sự hài lòng của người dân và doanh nghiệp làm thước đo chất lượng."

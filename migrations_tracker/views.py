@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.forms import DATE_WIDGET
+from agencies.forms import DATE_WIDGET, add_service_errors
 from agencies.models import Agency, Category, User
 from agencies.selectors import can_edit_agency, can_manage_registry, visible_agencies
 
@@ -74,14 +74,6 @@ def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
     if edit and not can_edit_agency(request.user, agency):
         raise PermissionDenied(_("You can view this agency's QMS but not change it."))
     return agency
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -194,7 +186,7 @@ def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.profile_update(agency=agency, upload=form.cleaned_data["evidence"], actor=request.user, **fields)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("qms:profile", agency.pk)
@@ -288,7 +280,7 @@ def record_add(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         try:
             spec.save(agency, form, request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved: %(what)s.") % {"what": spec.title})
             return redirect("qms:profile", agency.pk)
@@ -362,7 +354,7 @@ def legal_change_list(request: HttpRequest) -> HttpResponse:
                     province=request.user.province, legal_change=form.instance, actor=request.user
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request, _("The legal change was recorded; agencies can now mark the processes it affects.")
@@ -456,7 +448,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
             try:
                 services.course_create(province=request.user.province, course=form.instance)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("The course was added."))
                 return redirect("qms:courses")
