@@ -276,3 +276,45 @@ def test_dashboard_flag_list_and_profile_use_a_bounded_number_of_queries(dost_cl
         )
     assert [_queries(dost_client, url) for url in urls] == small
     assert max(small) <= 25
+
+
+def test_form_fields_cannot_reach_another_agencys_staff_or_revisions(
+    secretary_client, agency, other_agency, foreign_agency
+):
+    from migrations_tracker.models import ProcessRevision, StaffMember
+
+    theirs = StaffMember.objects.create(agency=other_agency, full_name="Người cơ quan khác")
+    foreign_course = TrainingCourse.objects.create(
+        province=foreign_agency.province,
+        title="Khóa tỉnh khác",
+        organiser="x",
+        start_date=datetime.date(2020, 1, 1),
+        end_date=datetime.date(2020, 1, 2),
+    )
+    response = secretary_client.post(
+        reverse("qms:add", args=[agency.pk, "role"]),
+        {"staff": theirs.pk, "role": "secretary", "start_date": "01/01/2025"},
+    )
+    assert response.status_code == 400 and "staff" in response.context["form"].errors
+    response = secretary_client.post(
+        reverse("qms:add", args=[agency.pk, "attendance"]), {"staff": theirs.pk, "course": foreign_course.pk}
+    )
+    assert response.status_code == 400
+    assert {"staff", "course"} <= set(response.context["form"].errors)
+    assert not theirs.roles.exists() and not theirs.attendances.exists()
+
+    process = services.process_save(agency=other_agency, process=Process(code="QT1", name="Q"), procedures=[])
+    law = services.legal_change_create(
+        province=agency.province,
+        actor=None,
+        legal_change=LegalChange(number="2/2025", title="Luật", effective_date=datetime.date(2025, 1, 1)),
+    )
+    revision = ProcessRevision.objects.create(legal_change=law, process=process)
+    response = secretary_client.post(
+        reverse("qms:revision_done", args=[agency.pk, revision.pk]), {"revised_on": "01/02/2025"}
+    )
+    assert response.status_code == 404
+    revision.refresh_from_db()
+    assert revision.revised_on is None
+    detail = secretary_client.get(law.get_absolute_url())
+    assert list(detail.context["revisions"]) == []  # other agencies' answers are not shown
