@@ -10,6 +10,7 @@ urlpatterns = [
     path("", agency_views.home, name="home"),
     path("agencies/", include("agencies.urls")),
     path("qms/", include("migrations_tracker.urls")),
+    path("inspections/", include("inspections.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),

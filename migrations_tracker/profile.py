@@ -72,14 +72,15 @@ def profile_context(agency: Agency, on: datetime.date) -> dict:
     )
     spent = sum(c.value_vnd for c in contracts)
     cap = settings.CONSULTING_CAPS_VND.get(agency.category)
-    last_audit = next((r for r in reviews if r.kind == "audit"), None)
-    last_review = next((r for r in reviews if r.kind == "review"), None)
+    last_audit = next((r for r in reviews if r.kind == "audit" and r.date <= on), None)
+    last_review = next((r for r in reviews if r.kind == "review" and r.date <= on), None)
     current_roles = [r for r in roles if r.start_date <= on and (r.end_date is None or r.end_date >= on)]
     return {
         "agency": agency,
         "profile": profile,
         "flags": selectors.agency_flags(agency, on),
         "announcements": announcements,
+        "announcements_then": [a for a in announcements if a.decision_date <= on],
         "reviews": reviews,
         "last_audit": last_audit,
         "last_review": last_review,

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from agencies.demo import DEMO_PASSWORD, PROVINCE_NAME, seed_demo
 from agencies.models import Province
+from inspections.demo import seed_reports
 from migrations_tracker.demo import seed_qms
 
 
@@ -13,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, quiet_logins=False, **options):
         loaded, logins = seed_demo()
-        loaded |= seed_qms(Province.objects.get(code="04"))
+        province = Province.objects.get(code="04")
+        loaded |= seed_qms(province)
+        loaded |= seed_reports(province)
         if loaded:
             self.stdout.write(self.style.SUCCESS(f"Demo data for {PROVINCE_NAME} loaded."))
         else:

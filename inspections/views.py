@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agencies.forms import add_service_errors
+from agencies.models import User
+from agencies.selectors import visible_agencies
+from migrations_tracker.profile import profile_context
+
+from . import selectors, services
+from .forms import EvidenceForm, ReportForm, ReturnForm, RoundForm
+from .models import SelfReport
+from .sections import SECTIONS
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def round_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = RoundForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if request.method == "POST":
+        if user.role != User.Role.DOST:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                item = services.round_open(province=user.province, actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("The reporting round was opened; the agencies can now write their reports.")
+                )
+                return redirect(item)
+    rounds = selectors.visible_rounds(user)
+    mine = {}
+    if user.role == User.Role.SECRETARY:
+        mine = dict(SelfReport.objects.filter(agency_id=user.agency_id).values_list("round_id", "status"))
+    page = Paginator(rounds, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(r, mine.get(r.pk)) for r in page]
+    return render(
+        request,
+        "inspections/round_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "form": form if user.role == User.Role.DOST else None,
+            "statuses": dict(SelfReport.Status.choices),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.role == User.Role.SECRETARY:
+        return redirect("inspections:report", pk, request.user.agency_id)
+    reporting_round = get_object_or_404(selectors.visible_rounds(request.user), pk=pk)
+    state = request.GET.get("state", "")
+    rows = selectors.round_rows(request.user, reporting_round, state)
+    page = Paginator(rows, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.round_counts(request.user, reporting_round)
+    return render(
+        request,
+        "inspections/round_detail.html",
+        {
+            "round": reporting_round,
+            "page": page,
+            "state": state,
+            "query": f"state={state}" if state else "",
+            "states": [(key, label, counts[key]) for key, label in selectors.STATES],
+            "total": counts["total"],
+            "statuses": dict(SelfReport.Status.choices),
+        },
+    )
+
+
+def _report(request: HttpRequest, round_pk: int, agency_pk: int) -> SelfReport:
+    reporting_round = get_object_or_404(selectors.visible_rounds(request.user), pk=round_pk)
+    agency = get_object_or_404(visible_agencies(request.user), pk=agency_pk)
+    if request.user.role == User.Role.SECRETARY:
+        return services.report_for(reporting_round=reporting_round, agency=agency)
+    return get_object_or_404(SelfReport.objects.select_related("round", "agency"), round=reporting_round, agency=agency)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
+    item = _report(request, round_pk, agency_pk)
+    user = request.user
+    editable = user.role == User.Role.SECRETARY and item.status in services.EDITABLE
+    form = ReportForm(request.POST or None, initial={"revision": item.revision, **item.answers})
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied(_("This report cannot be changed now."))
+        if form.is_valid():
+            action = services.report_submit if "submit" in request.POST else services.report_save
+            try:
+                action(report=item, answers=form.answers(), expected_revision=form.cleaned_data["revision"], actor=user)
+            except services.EditConflict:
+                status = 409
+                form.add_error(
+                    None,
+                    _(
+                        "Someone else saved this report after you opened it. Your text is still below: copy what you "
+                        "need, then reload the page to see their version before saving again."
+                    ),
+                )
+            except ValidationError as exc:
+                status = 400
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("The report was submitted to DOST.") if "submit" in request.POST else _("The draft was saved."),
+                )
+                return redirect(item.get_absolute_url())
+        else:
+            status = 400
+    facts = profile_context(item.agency, item.round.deadline)
+    titles = {s.key: s.title for s in SECTIONS}
+    sections = [(s, form[s.key], s.facts(facts)) for s in SECTIONS]
+    return render(
+        request,
+        "inspections/report.html",
+        {
+            "item": item,
+            "form": form,
+            "sections": sections,
+            "editable": editable,
+            "can_decide": user.role == User.Role.DOST and item.status == SelfReport.Status.SUBMITTED,
+            "return_form": ReturnForm(),
+            "evidence_form": EvidenceForm(),
+            "evidence": [(e, titles.get(e.section, "")) for e in item.evidence.select_related("document")],
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def report_decide(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
+    item = _report(request, round_pk, agency_pk)
+    try:
+        if "accept" in request.POST:
+            services.report_accept(report=item, actor=request.user)
+            messages.success(request, _("The report was accepted."))
+        else:
+            form = ReturnForm(request.POST)
+            comment = form.cleaned_data["comment"] if form.is_valid() else ""
+            services.report_return(report=item, comment=comment, actor=request.user)
+            messages.success(request, _("The report was returned to the agency with your comments."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(item.get_absolute_url())
+
+
+@login_required
+@require_POST
+def evidence_add(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
+    item = _report(request, round_pk, agency_pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.evidence_add(
+                report=item,
+                upload=form.cleaned_data["evidence"],
+                section=form.cleaned_data["section"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The evidence file was attached."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(item.get_absolute_url())
