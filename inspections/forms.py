@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.forms import DATE_WIDGET
 from migrations_tracker.forms import EvidenceMixin
 
-from .models import ReportingRound
+from .models import Check, Finding, Inspection, Mode, PlanEntry, ReportingRound
 from .sections import SECTION_KEYS, SECTIONS
 
 
@@ -48,3 +48,86 @@ class EvidenceForm(EvidenceMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].required = True
+
+
+class PlanForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    on = forms.DateField(
+        label=_("Risk assessed as of"),
+        widget=DATE_WIDGET,
+        help_text=_("The agencies existing on this day enter the plan."),
+    )
+
+
+class PlanEntryForm(forms.ModelForm):
+    class Meta:
+        model = PlanEntry
+        fields = ["mode", "override_reason", "planned_date", "team", "budget_vnd"]
+        widgets = {"planned_date": DATE_WIDGET}
+
+
+class StartForm(forms.Form):
+    start_date = forms.DateField(label=_("Starts on"), widget=DATE_WIDGET)
+    decision_number = forms.CharField(label=_("Inspection decision (Mẫu 20)"), max_length=100, required=False)
+    team = forms.CharField(label=_("Team"), max_length=300, required=False)
+
+
+class AdHocForm(StartForm):
+    agency = forms.ModelChoiceField(queryset=None, label=_("Agency"))
+    mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices)
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies
+
+
+class ChecklistForm(forms.Form):
+    def __init__(self, *args, checks, **kwargs):
+        super().__init__(*args, **kwargs)
+        for check in checks:
+            self.fields[f"result_{check.item}"] = forms.ChoiceField(
+                choices=[("", "—"), *Check.Result.choices], required=False, initial=check.result
+            )
+            self.fields[f"note_{check.item}"] = forms.CharField(
+                required=False, initial=check.note, widget=forms.TextInput()
+            )
+
+    def results(self) -> dict[str, tuple[str, str]]:
+        return {
+            key: (self.cleaned_data[f"result_{key}"], self.cleaned_data[f"note_{key}"])
+            for key in SECTION_KEYS
+            if f"result_{key}" in self.cleaned_data
+        }
+
+
+class FindingForm(forms.ModelForm):
+    class Meta:
+        model = Finding
+        fields = ["item", "severity", "clause", "description", "due_on"]
+        widgets = {
+            "due_on": DATE_WIDGET,
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "item": forms.Select(choices=[(s.key, s.title) for s in SECTIONS]),
+        }
+        help_texts = {"due_on": _("Empty: 2 months after the minutes are signed.")}
+
+
+class ConclusionForm(forms.ModelForm):
+    class Meta:
+        model = Inspection
+        fields = ["conclusion", "conclusion_note", "minutes_signed_on", "end_date"]
+        widgets = {
+            "minutes_signed_on": DATE_WIDGET,
+            "end_date": DATE_WIDGET,
+            "conclusion_note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class ActionForm(EvidenceMixin, forms.Form):
+    action = forms.CharField(label=_("Action taken"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DecideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (required to reject)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -103,3 +103,211 @@ class SelfReportEvidence(models.Model):
 
     def __str__(self) -> str:
         return str(self.document)
+
+
+class Mode(models.TextChoices):
+    ONSITE = "onsite", _("On site")
+    DOSSIER = "dossier", _("By dossier")
+
+
+class InspectionPlan(models.Model):
+    """The year's inspection plan (Mẫu 19. KHKT), approved by the provincial People's Committee."""
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="inspection_plans", verbose_name=_("province")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    approval_decision = models.CharField(_("approval decision"), max_length=100, blank=True)
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "year"],
+                name="one_plan_a_year",
+                violation_error_message=_("The province already has an inspection plan for this year."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Inspection plan %(year)s") % {"year": self.year})
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspections:plan", args=[self.pk])
+
+
+class PlanEntry(models.Model):
+    """One agency in the plan: the mode the risk score proposed, the mode chosen, and why if they differ."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.CASCADE, related_name="entries", verbose_name=_("plan"))
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="plan_entries", verbose_name=_("agency"))
+    risk_score = models.PositiveSmallIntegerField(_("risk score"), default=0)
+    risk_reasons = models.JSONField(_("why"), default=list, blank=True)
+    proposed_mode = models.CharField(_("proposed mode"), max_length=8, choices=Mode.choices)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    override_reason = models.CharField(_("reason for changing the proposal"), max_length=300, blank=True)
+    planned_date = models.DateField(_("planned date"), null=True, blank=True)
+    team = models.CharField(_("team"), max_length=300, blank=True)
+    budget_vnd = models.PositiveBigIntegerField(_("budget (VND)"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-risk_score", "agency__code"]
+        verbose_name = _("plan entry")
+        verbose_name_plural = _("plan entries")
+        constraints = [models.UniqueConstraint(fields=["plan", "agency"], name="agency_once_per_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} · {self.get_mode_display()}"
+
+
+class Inspection(models.Model):
+    class Conclusion(models.TextChoices):
+        EFFECTIVE = "effective", _("Applied and maintained effectively")
+        WITH_FINDINGS = "findings", _("Applied, with nonconformities to correct")
+        FORMALITY = "formality", _("Applied as a formality")
+        NOT_APPLIED = "not_applied", _("Not applied")
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("province")
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("agency"))
+    plan_entry = models.OneToOneField(
+        PlanEntry,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inspection",
+        verbose_name=_("plan entry"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True)
+    team = models.CharField(_("team"), max_length=300, blank=True)
+    decision_number = models.CharField(_("inspection decision (Mẫu 20)"), max_length=100, blank=True)
+    self_report = models.ForeignKey(
+        SelfReport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("self-report reviewed"),
+    )
+    conclusion = models.CharField(_("conclusion"), max_length=16, choices=Conclusion.choices, blank=True)
+    conclusion_note = models.TextField(_("conclusion in words"), blank=True)
+    minutes_signed_on = models.DateField(_("minutes (Mẫu 21) signed on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        indexes = [models.Index(fields=["province", "year", "mode"]), models.Index(fields=["agency", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency} · {self.get_mode_display()} · {self.start_date:%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspections:inspection", args=[self.pk])
+
+
+class Check(models.Model):
+    """One item of the art. 36 checklist in one inspection."""
+
+    class Result(models.TextChoices):
+        CONFORMING = "ok", _("Conforming")
+        NONCONFORMING = "nc", _("Nonconforming")
+        NOT_APPLICABLE = "na", _("Not applicable")
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.CASCADE, related_name="checks", verbose_name=_("inspection")
+    )
+    item = models.CharField(_("item"), max_length=32)
+    result = models.CharField(_("result"), max_length=2, choices=Result.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        constraints = [models.UniqueConstraint(fields=["inspection", "item"], name="item_once_per_inspection")]
+
+    def __str__(self) -> str:
+        return f"{self.inspection} · {self.item}"
+
+
+class Finding(models.Model):
+    class Severity(models.TextChoices):
+        MAJOR = "major", _("Major nonconformity")
+        MINOR = "minor", _("Minor nonconformity")
+        OBSERVATION = "observation", _("Observation")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting corrective action")
+        ANSWERED = "answered", _("Action reported, awaiting DOST")
+        REJECTED = "rejected", _("Action not accepted")
+        CLOSED = "closed", _("Closed")
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.CASCADE, related_name="findings", verbose_name=_("inspection")
+    )
+    item = models.CharField(_("checklist item"), max_length=32)
+    clause = models.CharField(_("ISO 9001:2015 clause"), max_length=20, blank=True, help_text=_("e.g. 9.2"))
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
+    description = models.TextField(_("finding"))
+    due_on = models.DateField(_("corrective action due on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    rechecked_in = models.ForeignKey(
+        Inspection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rechecks",
+        verbose_name=_("re-checked in"),
+    )
+    recheck_effective = models.BooleanField(_("correction effective"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.description[:60]}"
+
+
+class CorrectiveAction(models.Model):
+    """The agency's answer to a finding, and DOST's decision on it (a rejection is the written non-acceptance)."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Not accepted")
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="actions", verbose_name=_("finding"))
+    action = models.TextField(_("action taken"))
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("evidence")
+    )
+    reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    reported_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decision = models.CharField(_("DOST's decision"), max_length=16, choices=Decision.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reported_at", "pk"]
+        verbose_name = _("corrective action")
+        verbose_name_plural = _("corrective actions")
+
+    def __str__(self) -> str:
+        return self.action[:60]

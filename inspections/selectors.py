@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import AgencyVersion, User
+from agencies.models import AgencyVersion, Category, User
 from agencies.selectors import existing_on, registry_rows, visible_agencies, visible_versions
 
 from .models import ReportingRound, SelfReport
@@ -74,3 +74,76 @@ def round_rows(user: User, reporting_round: ReportingRound, state: str = "") -> 
     if state in SelfReport.Status.values:
         return rows.filter(report_status=state)
     return rows
+
+
+# Plans, inspections, findings ---------------------------------------------------------------------
+
+
+def visible_plans(user: User):
+    from .models import InspectionPlan
+
+    if user.is_authenticated and user.role in (User.Role.DOST, User.Role.LEADERSHIP):
+        return InspectionPlan.objects.filter(province_id=user.province_id)
+    return InspectionPlan.objects.none()
+
+
+def visible_inspections(user: User):
+    from .models import Inspection
+
+    return Inspection.objects.filter(agency__in=visible_agencies(user))
+
+
+def visible_findings(user: User):
+    from .models import Finding
+
+    repeated = Finding.objects.filter(
+        inspection__agency=OuterRef("inspection__agency"),
+        item=OuterRef("item"),
+        inspection__year__lt=OuterRef("inspection__year"),
+    )
+    return Finding.objects.filter(inspection__agency__in=visible_agencies(user)).annotate(repeated=Exists(repeated))
+
+
+def overdue(on: datetime.date) -> Q:
+    """Findings the agency has not answered (or must answer again) after their deadline."""
+    from .models import Finding
+
+    return Q(status__in=[Finding.Status.OPEN, Finding.Status.REJECTED], due_on__lt=on)
+
+
+def year_figures(user: User, year: int) -> dict:
+    """The year's figures for the annual report: inspections by mode and conclusion, findings by severity,
+    status and category of agency; each a grouped count in the database."""
+    from .models import Finding, Inspection, Mode
+
+    inspections = visible_inspections(user).filter(year=year)
+    by_mode = dict(inspections.values_list("mode").annotate(n=Count("pk")).values_list("mode", "n"))
+    by_conclusion = dict(
+        inspections.exclude(conclusion="")
+        .values_list("conclusion")
+        .annotate(n=Count("pk"))
+        .values_list("conclusion", "n")
+    )
+    findings = visible_findings(user).filter(inspection__year=year)
+    on = timezone.localdate()
+    counted = findings.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=overdue(on)),
+        **{f"severity_{k}": Count("pk", filter=Q(severity=k)) for k in Finding.Severity.values},
+        **{f"status_{k}": Count("pk", filter=Q(status=k)) for k in Finding.Status.values},
+    )
+    by_category = dict(
+        findings.values_list("inspection__agency__category")
+        .annotate(n=Count("pk"))
+        .values_list("inspection__agency__category", "n")
+    )
+    return {
+        "inspected": sum(by_mode.values()),
+        "onsite": by_mode.get(Mode.ONSITE, 0),
+        "dossier": by_mode.get(Mode.DOSSIER, 0),
+        "by_conclusion": [(k, label, by_conclusion.get(k, 0)) for k, label in Inspection.Conclusion.choices],
+        "findings": counted,
+        "by_severity": [(k, label, counted[f"severity_{k}"]) for k, label in Finding.Severity.choices],
+        "by_status": [(k, label, counted[f"status_{k}"]) for k, label in Finding.Status.choices],
+        "by_category": [(k, label, by_category.get(k, 0)) for k, label in Category.choices],
+    }

@@ -5,19 +5,35 @@ cannot silently overwrite each other."""
 from __future__ import annotations
 
 import datetime
+import math
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Province, User
+from agencies.models import Agency, AgencyVersion, Province, User
+from agencies.selectors import existing_on
 from agencies.uploads import document_store
 from migrations_tracker.profile import profile_context
 
-from .models import ReportingRound, SelfReport, SelfReportEvidence
-from .sections import SECTIONS
+from .models import (
+    Check,
+    CorrectiveAction,
+    Finding,
+    Inspection,
+    InspectionPlan,
+    Mode,
+    PlanEntry,
+    ReportingRound,
+    SelfReport,
+    SelfReportEvidence,
+)
+from .risk import risk_scores
+from .sections import SECTION_KEYS, SECTIONS
 
 EDITABLE = (SelfReport.Status.DRAFT, SelfReport.Status.RETURNED)
 
@@ -152,3 +168,221 @@ def evidence_add(*, report: SelfReport, upload: UploadedFile, section: str, acto
         raise ValidationError(_("The report was already submitted; it can be changed again only if DOST returns it."))
     document = document_store(agency=report.agency, upload=upload, actor=actor)
     return SelfReportEvidence.objects.create(report=report, section=section, document=document)
+
+
+# Plans, inspections, findings ---------------------------------------------------------------------
+
+CORRECTIVE_ACTION_MONTHS = 2  # Circular 26: the agency reports its corrective actions within 2 months
+
+
+def _require_dost_of(province_id: int, actor: User) -> None:
+    if not (actor.role == User.Role.DOST and actor.province_id == province_id):
+        raise PermissionDenied(_("Only DOST staff of the province do this."))
+
+
+@transaction.atomic
+def plan_propose(*, province: Province, year: int, on: datetime.date, actor: User) -> InspectionPlan:
+    """Create the year's plan: every agency existing on `on` by dossier, the riskiest third on site."""
+    _require_dost_of(province.pk, actor)
+    plan = InspectionPlan(province=province, year=year, created_by=actor)
+    plan.full_clean()
+    plan.save()
+    rows = existing_on(AgencyVersion.objects.filter(agency__province=province), on)
+    scores = risk_scores(rows, on, province)
+    ranked = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))
+    onsite = math.ceil(len(ranked) / 3)
+    PlanEntry.objects.bulk_create(
+        [
+            PlanEntry(
+                plan=plan,
+                agency_id=agency_id,
+                risk_score=score,
+                risk_reasons=reasons,
+                proposed_mode=Mode.ONSITE if rank < onsite else Mode.DOSSIER,
+                mode=Mode.ONSITE if rank < onsite else Mode.DOSSIER,
+            )
+            for rank, (agency_id, (score, reasons)) in enumerate(ranked)
+        ]
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_entry_update(
+    *,
+    entry: PlanEntry,
+    actor: User,
+    mode: str,
+    override_reason: str = "",
+    planned_date: datetime.date | None = None,
+    team: str = "",
+    budget_vnd: int = 0,
+) -> PlanEntry:
+    _require_dost_of(entry.plan.province_id, actor)
+    if mode != entry.proposed_mode and not override_reason.strip():
+        raise ValidationError({"override_reason": _("Give the reason for choosing another mode than proposed.")})
+    entry.mode, entry.planned_date, entry.team, entry.budget_vnd = mode, planned_date, team, budget_vnd
+    entry.override_reason = override_reason.strip() if mode != entry.proposed_mode else ""
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def onsite_shortfall(plan: InspectionPlan) -> int:
+    """How many more on-site visits the plan needs to reach one third of its agencies (0 when it does)."""
+    counts = plan.entries.aggregate(total=Count("pk"), onsite=Count("pk", filter=Q(mode=Mode.ONSITE)))
+    return max(math.ceil(counts["total"] / 3) - counts["onsite"], 0)
+
+
+@transaction.atomic
+def inspection_start(
+    *,
+    agency: Agency,
+    mode: str,
+    start_date: datetime.date,
+    actor: User,
+    entry: PlanEntry | None = None,
+    team: str = "",
+    decision_number: str = "",
+) -> Inspection:
+    """Open an inspection (planned or ad hoc); a dossier inspection starts from the agency's latest report."""
+    _require_dost_of(agency.province_id, actor)
+    if entry is not None and hasattr(entry, "inspection"):
+        return entry.inspection
+    report = (
+        SelfReport.objects.filter(agency=agency, submitted_at__isnull=False, round__year__lte=start_date.year)
+        .order_by("-round__year")
+        .first()
+    )
+    inspection = Inspection(
+        province_id=agency.province_id,
+        agency=agency,
+        plan_entry=entry,
+        year=start_date.year,
+        mode=mode,
+        start_date=start_date,
+        team=team or (entry.team if entry else ""),
+        decision_number=decision_number,
+        self_report=report,
+    )
+    inspection.full_clean()
+    inspection.save()
+    Check.objects.bulk_create([Check(inspection=inspection, item=key) for key in SECTION_KEYS])
+    return inspection
+
+
+@transaction.atomic
+def checks_record(*, inspection: Inspection, results: dict[str, tuple[str, str]], actor: User) -> None:
+    _require_dost_of(inspection.province_id, actor)
+    for check in inspection.checks.all():
+        result, note = results.get(check.item, (check.result, check.note))
+        if (result, note) != (check.result, check.note):
+            check.result, check.note = result, note
+            check.full_clean()
+            check.save()
+
+
+def _due(inspection: Inspection) -> datetime.date | None:
+    signed = inspection.minutes_signed_on
+    return signed + relativedelta(months=CORRECTIVE_ACTION_MONTHS) if signed else None
+
+
+@transaction.atomic
+def finding_add(
+    *,
+    inspection: Inspection,
+    item: str,
+    severity: str,
+    description: str,
+    clause: str = "",
+    due_on: datetime.date | None = None,
+    actor: User,
+) -> Finding:
+    _require_dost_of(inspection.province_id, actor)
+    if item not in SECTION_KEYS:
+        raise ValidationError({"item": _("Choose an item of the checklist.")})
+    finding = Finding(
+        inspection=inspection,
+        item=item,
+        severity=severity,
+        description=description.strip(),
+        clause=clause.strip(),
+        due_on=due_on or _due(inspection),
+    )
+    finding.full_clean()
+    finding.save()
+    return finding
+
+
+@transaction.atomic
+def inspection_conclude(
+    *,
+    inspection: Inspection,
+    conclusion: str,
+    conclusion_note: str,
+    minutes_signed_on: datetime.date | None,
+    end_date: datetime.date | None,
+    actor: User,
+) -> Inspection:
+    """Record the conclusion and the minutes; findings without a deadline get 2 months from the signing."""
+    _require_dost_of(inspection.province_id, actor)
+    if minutes_signed_on and minutes_signed_on < inspection.start_date:
+        raise ValidationError({"minutes_signed_on": _("The minutes cannot be signed before the inspection starts.")})
+    inspection.conclusion, inspection.conclusion_note = conclusion, conclusion_note.strip()
+    inspection.minutes_signed_on, inspection.end_date = minutes_signed_on, end_date
+    inspection.full_clean()
+    inspection.save()
+    if minutes_signed_on:
+        for finding in inspection.findings.filter(due_on__isnull=True):
+            finding.due_on = _due(inspection)
+            finding.save()
+    return inspection
+
+
+@transaction.atomic
+def action_report(*, finding: Finding, action: str, upload: UploadedFile | None, actor: User) -> CorrectiveAction:
+    """The agency's secretary reports what was done about a finding."""
+    agency = finding.inspection.agency
+    if not (actor.role == User.Role.SECRETARY and actor.agency_id == agency.pk):
+        raise PermissionDenied(_("Only the agency's ISO secretary answers its findings."))
+    if finding.status not in (Finding.Status.OPEN, Finding.Status.REJECTED):
+        raise ValidationError(_("This finding is not waiting for a corrective action."))
+    if not action.strip():
+        raise ValidationError({"action": _("Describe the action taken.")})
+    document = document_store(agency=agency, upload=upload, actor=actor) if upload else None
+    answer = CorrectiveAction.objects.create(
+        finding=finding, action=action.strip(), document=document, reported_by=actor
+    )
+    finding.status = Finding.Status.ANSWERED
+    finding.save()
+    return answer
+
+
+@transaction.atomic
+def action_decide(*, action: CorrectiveAction, accept: bool, reason: str, actor: User) -> CorrectiveAction:
+    """DOST accepts the action (the finding closes) or rejects it in writing (the agency must act again)."""
+    finding = action.finding
+    _require_dost_of(finding.inspection.province_id, actor)
+    if action.decision or finding.status != Finding.Status.ANSWERED:
+        raise ValidationError(_("This action was already decided."))
+    if not accept and not reason.strip():
+        raise ValidationError({"reason": _("Give the reason why the action is not accepted.")})
+    action.decision = CorrectiveAction.Decision.ACCEPTED if accept else CorrectiveAction.Decision.REJECTED
+    action.reason, action.decided_at, action.decided_by = reason.strip(), timezone.now(), actor
+    action.save()
+    finding.status = Finding.Status.CLOSED if accept else Finding.Status.REJECTED
+    finding.save()
+    return action
+
+
+@transaction.atomic
+def finding_recheck(*, finding: Finding, inspection: Inspection, effective: bool, actor: User) -> Finding:
+    """In a later inspection, DOST re-checks whether an earlier finding's correction is effective."""
+    _require_dost_of(inspection.province_id, actor)
+    if finding.inspection.agency_id != inspection.agency_id or finding.inspection.start_date >= inspection.start_date:
+        raise ValidationError(_("Only an earlier finding of the same agency can be re-checked here."))
+    finding.rechecked_in, finding.recheck_effective = inspection, effective
+    if effective:
+        finding.status = Finding.Status.CLOSED
+    finding.save()
+    return finding

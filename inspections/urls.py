@@ -11,3 +11,18 @@ urlpatterns = [
     path("self-reports/<int:round_pk>/agencies/<int:agency_pk>/decide/", views.report_decide, name="report_decide"),
     path("self-reports/<int:round_pk>/agencies/<int:agency_pk>/evidence/", views.evidence_add, name="evidence_add"),
 ]
+
+from . import cycle_views  # noqa: E402
+
+urlpatterns += [
+    path("plans/", cycle_views.plan_list, name="plans"),
+    path("plans/<int:pk>/", cycle_views.plan_detail, name="plan"),
+    path("plans/entries/<int:pk>/", cycle_views.plan_entry_edit, name="plan_entry"),
+    path("plans/entries/<int:entry_pk>/start/", cycle_views.inspection_start, name="start"),
+    path("", cycle_views.inspection_list, name="inspections"),
+    path("<int:pk>/", cycle_views.inspection_detail, name="inspection"),
+    path("<int:pk>/file.zip", cycle_views.inspection_file, name="inspection_file"),
+    path("findings/", cycle_views.finding_list, name="findings"),
+    path("findings/<int:pk>/", cycle_views.finding_detail, name="finding"),
+    path("actions/<int:pk>/decide/", cycle_views.action_decide, name="action_decide"),
+]

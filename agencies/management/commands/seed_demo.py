@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from agencies.demo import DEMO_PASSWORD, PROVINCE_NAME, seed_demo
 from agencies.models import Province
-from inspections.demo import seed_reports
+from inspections.demo import seed_inspections, seed_reports
 from migrations_tracker.demo import seed_qms
 
 
@@ -17,6 +17,7 @@ class Command(BaseCommand):
         province = Province.objects.get(code="04")
         loaded |= seed_qms(province)
         loaded |= seed_reports(province)
+        loaded |= seed_inspections(province)
         if loaded:
             self.stdout.write(self.style.SUCCESS(f"Demo data for {PROVINCE_NAME} loaded."))
         else:

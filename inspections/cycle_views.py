@@ -1,0 +1,370 @@
+"""Views of the inspection cycle: the plan, inspections, findings and their follow-up."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agencies.forms import add_service_errors
+from agencies.models import User
+from agencies.selectors import visible_agencies
+
+from . import risk, selectors, services
+from .forms import (
+    ActionForm,
+    AdHocForm,
+    ChecklistForm,
+    ConclusionForm,
+    DecideForm,
+    FindingForm,
+    PlanEntryForm,
+    PlanForm,
+    StartForm,
+)
+from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry
+from .sections import SECTIONS
+
+
+def _dost(request: HttpRequest) -> None:
+    if request.user.role != User.Role.DOST:
+        raise PermissionDenied(_("Only DOST staff of the province do this."))
+
+
+def _province_view(request: HttpRequest) -> None:
+    if request.user.role not in (User.Role.DOST, User.Role.LEADERSHIP):
+        raise PermissionDenied(_("The province's figures are for DOST staff and leadership."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_list(request: HttpRequest) -> HttpResponse:
+    _province_view(request)
+    form = PlanForm(request.POST or None, initial={"year": timezone.localdate().year, "on": timezone.localdate()})
+    if request.method == "POST":
+        _dost(request)
+        if form.is_valid():
+            try:
+                plan = services.plan_propose(province=request.user.province, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The plan was drafted from the risk scores; review the proposal."))
+                return redirect(plan)
+    plans = selectors.visible_plans(request.user)
+    return render(
+        request,
+        "inspections/plan_list.html",
+        {
+            "plans": plans,
+            "form": form if request.user.role == User.Role.DOST else None,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _province_view(request)
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
+    entries = plan.entries.select_related("agency", "inspection").filter(agency__in=visible_agencies(request.user))
+    mode = request.GET.get("mode", "")
+    if mode in Mode.values:
+        entries = entries.filter(mode=mode)
+    page = Paginator(entries, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
+    return render(
+        request,
+        "inspections/plan_detail.html",
+        {
+            "plan": plan,
+            "page": page,
+            "counts": counts,
+            "total": sum(counts.values()),
+            "mode": mode,
+            "shortfall": services.onsite_shortfall(plan),
+            "reasons": risk.REASONS,
+            "query": f"mode={mode}" if mode else "",
+            "can_edit": request.user.role == User.Role.DOST,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _dost(request)
+    entry = get_object_or_404(PlanEntry.objects.filter(plan__in=selectors.visible_plans(request.user)), pk=pk)
+    form = PlanEntryForm(request.POST or None, instance=PlanEntry.objects.get(pk=entry.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(entry.plan)
+    return render(
+        request,
+        "inspections/form.html",
+        {
+            "form": form,
+            "title": f"{entry.agency.name} · {entry.plan}",
+            "back": entry.plan.get_absolute_url(),
+            "entry": entry,
+            "reasons": risk.REASONS,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_start(request: HttpRequest, entry_pk: int) -> HttpResponse:
+    _dost(request)
+    entry = get_object_or_404(PlanEntry.objects.filter(plan__in=selectors.visible_plans(request.user)), pk=entry_pk)
+    form = StartForm(
+        request.POST or None, initial={"start_date": entry.planned_date or timezone.localdate(), "team": entry.team}
+    )
+    if request.method == "POST" and form.is_valid():
+        inspection = services.inspection_start(
+            agency=entry.agency, mode=entry.mode, entry=entry, actor=request.user, **form.cleaned_data
+        )
+        return redirect(inspection)
+    return render(
+        request,
+        "inspections/form.html",
+        {
+            "form": form,
+            "title": _("Start the inspection of %(agency)s") % {"agency": entry.agency.name},
+            "back": entry.plan.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    year = int(request.GET.get("year") or timezone.localdate().year)
+    inspections = selectors.visible_inspections(user).filter(year=year).select_related("agency")
+    for name in ("mode", "conclusion"):
+        if request.GET.get(name):
+            inspections = inspections.filter(**{name: request.GET[name]})
+    form = AdHocForm(request.POST or None, agencies=visible_agencies(user).filter(ended_on__isnull=True))
+    if request.method == "POST":
+        _dost(request)
+        if form.is_valid():
+            data = form.cleaned_data
+            inspection = services.inspection_start(agency=data.pop("agency"), actor=user, **data)
+            return redirect(inspection)
+    page = Paginator(inspections, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "inspections/inspection_list.html",
+        {
+            "page": page,
+            "year": year,
+            "query": query.urlencode(),
+            "modes": Mode.choices,
+            "conclusions": Inspection.Conclusion.choices,
+            "figures": selectors.year_figures(user, year) if user.role != User.Role.SECRETARY else None,
+            "form": form if user.role == User.Role.DOST else None,
+        },
+    )
+
+
+def _inspection(request: HttpRequest, pk: int) -> Inspection:
+    return get_object_or_404(selectors.visible_inspections(request.user).select_related("agency", "self_report"), pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _inspection(request, pk)
+    checks = list(inspection.checks.all())
+    checklist = ChecklistForm(request.POST if "checks" in request.POST else None, checks=checks)
+    finding_form = FindingForm(request.POST if "finding" in request.POST else None)
+    conclusion = ConclusionForm(
+        request.POST if "conclude" in request.POST else None, instance=Inspection.objects.get(pk=pk)
+    )
+    if request.method == "POST":
+        _dost(request)
+        try:
+            if "checks" in request.POST and checklist.is_valid():
+                services.checks_record(inspection=inspection, results=checklist.results(), actor=request.user)
+            elif "finding" in request.POST and finding_form.is_valid():
+                services.finding_add(inspection=inspection, actor=request.user, **finding_form.cleaned_data)
+            elif "conclude" in request.POST and conclusion.is_valid():
+                services.inspection_conclude(inspection=inspection, actor=request.user, **conclusion.cleaned_data)
+            elif "recheck" in request.POST:
+                earlier = get_object_or_404(Finding, pk=request.POST["recheck"])
+                services.finding_recheck(
+                    finding=earlier,
+                    inspection=inspection,
+                    effective=request.POST.get("effective") == "1",
+                    actor=request.user,
+                )
+            else:
+                raise ValidationError(_("Check the form below."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(inspection)
+    titles = {s.key: s.title for s in SECTIONS}
+    carried = (
+        selectors.visible_findings(request.user)
+        .filter(inspection__agency=inspection.agency, inspection__start_date__lt=inspection.start_date)
+        .exclude(status=Finding.Status.CLOSED)
+        .exclude(rechecked_in=inspection)
+        .select_related("inspection")
+    )
+    return render(
+        request,
+        "inspections/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "rows": [(s, checklist[f"result_{s.key}"], checklist[f"note_{s.key}"]) for s in SECTIONS],
+            "findings": selectors.visible_findings(request.user).filter(inspection=inspection),
+            "carried": carried,
+            "titles": titles,
+            "finding_form": finding_form,
+            "conclusion_form": conclusion,
+            "can_edit": request.user.role == User.Role.DOST,
+        },
+    )
+
+
+@login_required
+def inspection_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The inspection file of art. 39 as one zip: a summary of the record and every document attached."""
+    inspection = _inspection(request, pk)
+    documents = []
+    if inspection.self_report_id:
+        documents += [e.document for e in inspection.self_report.evidence.select_related("document")]
+    documents += [
+        a.document
+        for a in CorrectiveAction.objects.filter(finding__inspection=inspection).select_related("document")
+        if a.document
+    ]
+    summary = render(
+        request,
+        "inspections/inspection_file.txt",
+        {
+            "inspection": inspection,
+            "checks": inspection.checks.all(),
+            "findings": inspection.findings.all(),
+            "titles": {s.key: s.title for s in SECTIONS},
+        },
+    ).content
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("00-ho-so-kiem-tra.txt", summary)
+        for number, document in enumerate(documents, start=1):
+            with document.file.open("rb") as handle:
+                archive.writestr(f"{number:02d}-{document.original_name}", handle.read())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    name = slugify(f"ho-so-kiem-tra-{inspection.agency.code}-{inspection.start_date:%Y-%m-%d}")
+    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    return response
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    findings = selectors.visible_findings(request.user).select_related("inspection__agency")
+    if request.GET.get("overdue"):
+        findings = findings.filter(selectors.overdue(timezone.localdate()))
+    for name in ("status", "severity"):
+        if request.GET.get(name):
+            findings = findings.filter(**{name: request.GET[name]})
+    if request.GET.get("repeated"):
+        findings = findings.filter(repeated=True)
+    page = Paginator(findings, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "inspections/finding_list.html",
+        {
+            "page": page,
+            "query": query.urlencode(),
+            "statuses": Finding.Status.choices,
+            "severities": Finding.Severity.choices,
+            "today": timezone.localdate(),
+            "titles": {s.key: s.title for s in SECTIONS},
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(selectors.visible_findings(request.user).select_related("inspection__agency"), pk=pk)
+    user = request.user
+    can_answer = (
+        user.role == User.Role.SECRETARY
+        and user.agency_id == finding.inspection.agency_id
+        and finding.status in (Finding.Status.OPEN, Finding.Status.REJECTED)
+    )
+    form = ActionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_answer:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.action_report(
+                    finding=finding,
+                    action=form.cleaned_data["action"],
+                    upload=form.cleaned_data["evidence"],
+                    actor=user,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Your corrective action was sent to DOST."))
+                return redirect("inspections:finding", finding.pk)
+    return render(
+        request,
+        "inspections/finding_detail.html",
+        {
+            "finding": finding,
+            "actions": finding.actions.select_related("document", "reported_by", "decided_by"),
+            "form": form if can_answer else None,
+            "decide_form": DecideForm(),
+            "can_decide": user.role == User.Role.DOST and finding.status == Finding.Status.ANSWERED,
+            "title": {s.key: s.title for s in SECTIONS}.get(finding.item, finding.item),
+            "today": timezone.localdate(),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(
+        CorrectiveAction.objects.filter(finding__in=selectors.visible_findings(request.user)), pk=pk
+    )
+    form = DecideForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.action_decide(action=action, accept="accept" in request.POST, reason=reason, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The decision was recorded."))
+    return redirect("inspections:finding", action.finding_id)
