@@ -211,7 +211,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             elif "conclude" in request.POST and conclusion.is_valid():
                 services.inspection_conclude(inspection=inspection, actor=request.user, **conclusion.cleaned_data)
             elif "recheck" in request.POST:
-                earlier = get_object_or_404(Finding, pk=request.POST["recheck"])
+                earlier = get_object_or_404(selectors.visible_findings(request.user), pk=request.POST["recheck"])
                 services.finding_recheck(
                     finding=earlier,
                     inspection=inspection,
