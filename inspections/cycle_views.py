@@ -28,6 +28,7 @@ from .forms import (
     ChecklistForm,
     ConclusionForm,
     DecideForm,
+    EvidenceForm,
     FindingForm,
     PlanEntryForm,
     PlanForm,
@@ -210,6 +211,16 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.finding_add(inspection=inspection, actor=request.user, **finding_form.cleaned_data)
             elif "conclude" in request.POST and conclusion.is_valid():
                 services.inspection_conclude(inspection=inspection, actor=request.user, **conclusion.cleaned_data)
+            elif "evidence_upload" in request.POST:
+                evidence = EvidenceForm(request.POST, request.FILES)
+                if not evidence.is_valid():
+                    raise ValidationError([e for errors in evidence.errors.values() for e in errors])
+                services.inspection_evidence_add(
+                    inspection=inspection,
+                    upload=evidence.cleaned_data["evidence"],
+                    item=evidence.cleaned_data["section"],
+                    actor=request.user,
+                )
             elif "recheck" in request.POST:
                 earlier = get_object_or_404(selectors.visible_findings(request.user), pk=request.POST["recheck"])
                 services.finding_recheck(
@@ -241,6 +252,8 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": [(s, checklist[f"result_{s.key}"], checklist[f"note_{s.key}"]) for s in SECTIONS],
             "findings": selectors.visible_findings(request.user).filter(inspection=inspection),
             "carried": carried,
+            "evidence": [(e, titles.get(e.item, "")) for e in inspection.evidence.select_related("document")],
+            "evidence_form": EvidenceForm(),
             "titles": titles,
             "finding_form": finding_form,
             "conclusion_form": conclusion,
@@ -253,7 +266,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def inspection_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The inspection file of art. 39 as one zip: a summary of the record and every document attached."""
     inspection = _inspection(request, pk)
-    documents = []
+    documents = [e.document for e in inspection.evidence.select_related("document")]
     if inspection.self_report_id:
         documents += [e.document for e in inspection.self_report.evidence.select_related("document")]
     documents += [

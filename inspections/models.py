@@ -311,3 +311,20 @@ class CorrectiveAction(models.Model):
 
     def __str__(self) -> str:
         return self.action[:60]
+
+
+class InspectionEvidence(models.Model):
+    """A document gathered during an inspection (records seen, photos, the signed minutes), by checklist item."""
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("inspection")
+    )
+    item = models.CharField(_("checklist item"), max_length=32, blank=True)
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+", verbose_name=_("file"))
+
+    class Meta:
+        verbose_name = _("inspection evidence")
+        verbose_name_plural = _("inspection evidence")
+
+    def __str__(self) -> str:
+        return str(self.document)

@@ -25,6 +25,7 @@ from .models import (
     CorrectiveAction,
     Finding,
     Inspection,
+    InspectionEvidence,
     InspectionPlan,
     Mode,
     PlanEntry,
@@ -386,3 +387,14 @@ def finding_recheck(*, finding: Finding, inspection: Inspection, effective: bool
         finding.status = Finding.Status.CLOSED
     finding.save()
     return finding
+
+
+@transaction.atomic
+def inspection_evidence_add(
+    *, inspection: Inspection, upload: UploadedFile, item: str, actor: User
+) -> InspectionEvidence:
+    _require_dost_of(inspection.province_id, actor)
+    if item and item not in SECTION_KEYS:
+        raise ValidationError({"item": _("Choose an item of the checklist.")})
+    document = document_store(agency=inspection.agency, upload=upload, actor=actor)
+    return InspectionEvidence.objects.create(inspection=inspection, item=item, document=document)

@@ -289,3 +289,49 @@ def test_only_dost_of_the_province_plans(foreign_dost, province, agency):
     secretary = make_user("tk2", User.Role.SECRETARY, agency=agency)
     with pytest.raises(PermissionDenied):
         services.inspection_start(agency=agency, mode="onsite", start_date=D(2026, 1, 1), actor=secretary)
+
+
+def test_every_inspection_url_refuses_another_agencys_secretary(dost, agency, other_agency, province, secretary_client):
+    plan = services.plan_propose(province=province, year=2026, on=D(2026, 1, 15), actor=dost)
+    entry = plan.entries.get(agency=other_agency)
+    theirs = _inspect(other_agency, dost, D(2026, 3, 1), entry=entry)
+    finding = services.finding_add(inspection=theirs, item="scope", severity="minor", description="x", actor=dost)
+    other_secretary = make_user("tk-stp", User.Role.SECRETARY, agency=other_agency)
+    action = services.action_report(finding=finding, action="y", upload=None, actor=other_secretary)
+    evidence = services.inspection_evidence_add(
+        inspection=theirs, item="scope", actor=dost, upload=SimpleUploadedFile("anh.png", b"\x89PNG\r\n\x1a\n....")
+    )
+    reporting_round = services.round_open(
+        province=province, year=2026, opened_on=D(2026, 9, 1), deadline=D(2026, 10, 15), actor=dost
+    )
+    services.report_for(reporting_round=reporting_round, agency=other_agency)
+    gets = [
+        theirs.get_absolute_url(),
+        reverse("inspections:inspection_file", args=[theirs.pk]),
+        reverse("inspections:finding", args=[finding.pk]),
+        plan.get_absolute_url(),
+        reverse("inspections:plan_entry", args=[entry.pk]),
+        reverse("inspections:start", args=[entry.pk]),
+        reverse("inspections:report", args=[reporting_round.pk, other_agency.pk]),
+        evidence.document.get_absolute_url(),
+    ]
+    posts = [
+        (theirs.get_absolute_url(), {"conclude": "1", "conclusion": "formality"}),
+        (reverse("inspections:finding", args=[finding.pk]), {"action": "z"}),
+        (reverse("inspections:action_decide", args=[action.pk]), {"accept": "1"}),
+        (reverse("inspections:plan_entry", args=[entry.pk]), {"mode": "onsite", "override_reason": "x"}),
+        (reverse("inspections:start", args=[entry.pk]), {"start_date": "01/04/2026"}),
+        (reverse("inspections:plans"), {"year": "2027", "on": "01/01/2027"}),
+        (reverse("inspections:report", args=[reporting_round.pk, other_agency.pk]), {"revision": 0, "save": "1"}),
+        (reverse("inspections:report_decide", args=[reporting_round.pk, other_agency.pk]), {"accept": "1"}),
+        (reverse("inspections:evidence_add", args=[reporting_round.pk, other_agency.pk]), {}),
+    ]
+    for url in gets:
+        assert secretary_client.get(url).status_code in (403, 404), url
+    for url, data in posts:
+        assert secretary_client.post(url, data).status_code in (403, 404), url
+    theirs.refresh_from_db()
+    finding.refresh_from_db()
+    action.refresh_from_db()
+    assert theirs.conclusion == "" and finding.status == "answered" and action.decision == ""
+    assert finding.actions.count() == 1
