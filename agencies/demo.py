@@ -238,6 +238,7 @@ def _users(province: Province) -> list[tuple[str, str, str]]:
                     province=province,
                     agency=agency,
                     password=password,
+                    email=f"{username.replace('tk.', 'thuky.')}@caobang.gov.vn",
                 )
             )
         logins.append((username, str(role.label), agency.name if agency else province.name))

@@ -81,6 +81,26 @@ def seed_reports(province: Province) -> bool:
                 report.status = SelfReport.Status.ACCEPTED
                 report.decided_at, report.decided_by = _at(D(2019, 10, 30)), dost
         reports.append(report)
+    # 2026: the round open now, its deadline two weeks away: a few drafts, a few submitted already
+    round_2026 = ReportingRound.objects.create(
+        province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10), note=note, created_by=dost
+    )
+    today = existing_on(AgencyVersion.objects.filter(agency__province=province), round_2026.deadline)
+    for number, version in enumerate(today.select_related("agency").order_by("agency__code")):
+        agency = version.agency
+        if agency.code == "SKHCN" or number % 3 == 0:
+            continue  # not started
+        submitted = number % 3 == 1
+        reports.append(
+            SelfReport(
+                round=round_2026,
+                agency=agency,
+                answers=_answers(agency, 2026),
+                revision=1,
+                status=SelfReport.Status.SUBMITTED if submitted else SelfReport.Status.DRAFT,
+                submitted_at=_at(D(2026, 11, 20)) if submitted else None,
+            )
+        )
     SelfReport.objects.bulk_create(reports)
     return True
 

@@ -21,6 +21,16 @@ def _cron(env_name: str, default: str) -> crontab:
 # The periodic schedule: each entry has a cron default overridable from the environment and
 # expires before its next run, so a backlog never runs a job twice.
 app.conf.beat_schedule = {
+    "reminders-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": _cron("SCHEDULE_REMINDERS", "5 * * * *"),
+        "options": {"expires": 55 * 60},
+    },
+    "reminders-deliver": {
+        "task": "notifications.tasks.deliver",
+        "schedule": _cron("SCHEDULE_DELIVERY", "*/5 * * * *"),
+        "options": {"expires": 4 * 60},
+    },
     "clear-expired-sessions": {
         "task": "agencies.tasks.clear_expired_sessions",
         "schedule": _cron("SCHEDULE_CLEAR_SESSIONS", "15 2 * * *"),

@@ -17,7 +17,8 @@ os.environ.setdefault("CELERY_QUEUE_DIR", os.path.join(tempfile.mkdtemp(prefix="
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In memory, unless a test starts a worker that must leave its mail where the test can read it.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 MEDIA_ROOT = tempfile.mkdtemp(prefix="iso-tracker-media-")
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # The browser tests talk plain HTTP to the live server, so cookies may not be Secure-only there.

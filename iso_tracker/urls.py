@@ -11,6 +11,7 @@ urlpatterns = [
     path("agencies/", include("agencies.urls")),
     path("qms/", include("migrations_tracker.urls")),
     path("inspections/", include("inspections.urls")),
+    path("notifications/", include("notifications.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),

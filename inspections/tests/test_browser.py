@@ -16,9 +16,9 @@ def test_the_whole_cycle(page, browser, live_server, tmp_path):
 
     # DOST opens the 2026 reporting round
     dost.goto(f"{base}/inspections/self-reports/")
-    dost.fill("input[name=year]", "2026")
-    dost.fill("input[name=opened_on]", "01/09/2026")
-    dost.fill("input[name=deadline]", "15/12/2026")
+    dost.fill("input[name=year]", "2027")
+    dost.fill("input[name=opened_on]", "01/09/2027")
+    dost.fill("input[name=deadline]", "15/12/2027")
     dost.click("button:has-text('Mở đợt')")
     dost.wait_for_selector("text=Đã mở đợt báo cáo")
 
@@ -29,7 +29,7 @@ def test_the_whole_cycle(page, browser, live_server, tmp_path):
     sign_in(secretary, base, "tk.skhcn")
     secretary.wait_for_load_state()
     secretary.goto(f"{base}/inspections/self-reports/")
-    secretary.click("a:has-text('Báo cáo năm 2026')")
+    secretary.click("a:has-text('Báo cáo năm 2027')")
     secretary.wait_for_selector("textarea[name=scope]")
     assert "năm 2019" in secretary.input_value("textarea[name=scope]")  # pre-filled from the last report
     assert "Quyết định công bố gần nhất" in secretary.inner_text("main")  # and the facts the app knows

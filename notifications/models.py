@@ -1,0 +1,154 @@
+"""Reminders sent once each (a unique key in the database, not hope), in-app notifications, the
+province's reminder settings, and the record of every job run."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Province, User
+
+
+class Kind(models.TextChoices):
+    REPORT_OPENED = "report_opened", _("Self-report round opened")
+    REPORT_DUE = "report_due", _("Self-report due soon")
+    REPORT_OVERDUE = "report_overdue", _("Self-report overdue")
+    REPORT_RETURNED = "report_returned", _("Self-report returned for revision")
+    ACTION_DUE = "action_due", _("Corrective action due soon")
+    ACTION_OVERDUE = "action_overdue", _("Corrective action overdue")
+    ACTION_REJECTED = "action_rejected", _("Corrective action not accepted")
+    AUDIT_DUE = "audit_due", _("Internal audit or management review due")
+    REVISION_DUE = "revision_due", _("Legal revision nearing or past its limit")
+    REANNOUNCE = "reannounce", _("Re-announcement missing after a scope change")
+    WEEKLY_DIGEST = "weekly_digest", _("Weekly digest for DOST")
+    MONTHLY_SUMMARY = "monthly_summary", _("Monthly summary for leadership")
+
+
+DIGESTS = (Kind.WEEKLY_DIGEST, Kind.MONTHLY_SUMMARY)
+
+
+class Reminder(models.Model):
+    """One message to one person. `key` names what it is about and at which stage, so the same reminder
+    can be claimed only once, however often and by however many workers the sweep runs."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    key = models.CharField(_("subject"), max_length=200)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("recipient"))
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"))
+    url = models.CharField(max_length=300, blank=True)
+    swept_on = models.DateField(_("sweep of"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [models.UniqueConstraint(fields=["kind", "key", "recipient"], name="reminder_once")]
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user"))
+    reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, related_name="notification")
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"))
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def default_kinds() -> list[str]:
+    return list(Kind.values)
+
+
+class ReminderSettings(models.Model):
+    """What a DOST administrator can change: which reminders run, their lead times, their hour, and who
+    receives the weekly digest."""
+
+    province = models.OneToOneField(Province, on_delete=models.CASCADE, related_name="reminder_settings")
+    enabled = models.JSONField(_("reminders that run"), default=default_kinds)
+    report_lead_days = models.CharField(_("self-report: days before the deadline"), max_length=50, default="14,7,1")
+    action_lead_days = models.CharField(_("corrective action: days before the deadline"), max_length=50, default="14,3")
+    revision_lead_days = models.PositiveSmallIntegerField(_("legal revision: days before the limit"), default=14)
+    hour = models.PositiveSmallIntegerField(_("hour they go out"), default=7)
+    digest_recipients = models.ManyToManyField(User, blank=True, related_name="+", verbose_name=_("weekly digest to"))
+
+    class Meta:
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
+
+    def __str__(self) -> str:
+        return str(self.province)
+
+    @staticmethod
+    def _days(text: str) -> list[int]:
+        return sorted({int(x) for x in text.replace(" ", "").split(",") if x.isdigit()}, reverse=True)
+
+    @property
+    def report_days(self) -> list[int]:
+        return self._days(self.report_lead_days)
+
+    @property
+    def action_days(self) -> list[int]:
+        return self._days(self.action_lead_days)
+
+
+class DigestOptOut(models.Model):
+    """A user who does not want the digests (deadline reminders cannot be turned off)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="digest_opt_out")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class JobRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    job = models.CharField(_("job"), max_length=64)
+    swept_on = models.DateField(_("for the day"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    claimed = models.PositiveIntegerField(_("new reminders"), default=0)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    triggered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        indexes = [models.Index(fields=["job", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%d/%m/%Y %H:%M}"

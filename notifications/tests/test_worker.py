@@ -1,0 +1,81 @@
+"""Reminders through real Celery workers on the configured broker (Redis in CI, the embedded file-system
+queue otherwise): two workers, the sweep queued twice at once, each message sent once."""
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agencies.tests.test_tasks import _database_url
+from inspections import services as inspections
+from notifications import tasks
+from notifications.models import JobRun, Reminder
+
+ROOT = Path(__file__).resolve().parents[2]
+D = datetime.date
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_two_sweeps_one_message_each(tmp_path, province, dost, agency, secretary):
+    secretary.email = "thuky@caobang.gov.vn"
+    secretary.save()
+    inspections.round_open(province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10), actor=dost)
+    outbox = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(outbox),
+    }
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "iso_tracker",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"w{n}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=open(tmp_path / f"worker{n}.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
+        for n in range(2)
+    ]
+    try:
+        for _ in range(2):
+            tasks.sweep.delay(date_iso="2026-11-27", force=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            done = JobRun.objects.filter(job="send_reminders", status="done").count() == 2
+            if done and not Reminder.objects.exclude(status="sent").exists() and Reminder.objects.exists():
+                break
+            time.sleep(0.5)
+        logs = "\n".join(p.read_text() for p in tmp_path.glob("worker*.log"))
+        assert JobRun.objects.filter(job="send_reminders", status="done").count() == 2, logs
+        assert not Reminder.objects.exclude(status="sent").exists(), logs
+        time.sleep(2)  # let any duplicate delivery show itself
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    to_secretary = Reminder.objects.filter(recipient=secretary).count()
+    sent = [p.read_text() for p in outbox.glob("*.log")] if outbox.exists() else []
+    messages = sum(text.count("To: thuky@caobang.gov.vn") for text in sent)
+    assert to_secretary >= 2 and messages == to_secretary
