@@ -47,6 +47,7 @@ class Reminder(models.Model):
     swept_on = models.DateField(_("sweep of"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True, help_text="The delivery run that holds the reminder.")
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
@@ -26,6 +27,7 @@ from .rules import candidates
 log = logging.getLogger(__name__)
 SWEEP, DELIVER = "send_reminders", "deliver_reminders"
 BATCH = 1000
+SEND_BATCH = 200
 MAX_ATTEMPTS = 5
 LEASE = datetime.timedelta(minutes=10)
 TRANSIENT = (OSError,)  # smtplib.SMTPException and connection errors are OSErrors
@@ -72,18 +74,31 @@ def _claim(province: Province, on: datetime.date) -> int:
             _insert(batch)
             batch = []
     _insert(batch)
-    fresh = Reminder.objects.filter(province=province).filter(
-        ~Exists(Notification.objects.filter(reminder=OuterRef("pk")))
+    fresh = (
+        Reminder.objects.filter(province=province)  # also any that a crashed sweep left without one
+        .filter(~Exists(Notification.objects.filter(reminder=OuterRef("pk"))))
+        .values_list("pk", "recipient_id", "title", "body", "url")
     )
-    Notification.objects.bulk_create(
-        [
-            Notification(user_id=r.recipient_id, reminder=r, title=r.title, body=r.body, url=r.url)
-            for r in fresh.iterator()
-        ],
-        batch_size=BATCH,
-        ignore_conflicts=True,
-    )
+    for chunk in _chunks(fresh.iterator(chunk_size=BATCH), BATCH):  # memory stays one batch, whatever the total
+        Notification.objects.bulk_create(
+            [
+                Notification(user_id=user, reminder_id=pk, title=title, body=body, url=url)
+                for pk, user, title, body, url in chunk
+            ],
+            ignore_conflicts=True,
+        )
     return Reminder.objects.filter(province=province).count() - before
+
+
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _insert(batch: list[Reminder]) -> None:
@@ -92,21 +107,25 @@ def _insert(batch: list[Reminder]) -> None:
             Reminder.objects.bulk_create(batch, ignore_conflicts=True)
 
 
-def _claim_one(reminder_id: int) -> bool:
-    now = timezone.now()
-    return bool(
-        Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.PENDING)
+def _claim_batch(ids: list[int]) -> list[Reminder]:
+    """Take the reminders of `ids` that nobody holds: one conditional UPDATE stamps them with this run's
+    token, then the token tells which ones were ours (another worker's are left alone)."""
+    token, now = uuid.uuid4(), timezone.now()
+    (
+        Reminder.objects.filter(pk__in=ids, status=Reminder.Status.PENDING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now))
-        .update(status=Reminder.Status.SENDING, claimed_at=now)
+        .update(status=Reminder.Status.SENDING, claimed_at=now, claim=token)
     )
+    return list(Reminder.objects.filter(claim=token).select_related("recipient").order_by("pk"))
 
 
 def deliver(*, limit: int | None = None, actor: User | None = None) -> JobRun:
-    """Send the reminders waiting for e-mail; release those a dead worker left half-sent."""
+    """Send the reminders waiting for e-mail, a batch at a time over one SMTP connection; release those a
+    dead worker left half-sent. A failed message waits 2, 4, 8… minutes before the next try."""
     run = JobRun.objects.create(job=DELIVER, triggered_by=actor)
     now = timezone.now()
     Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - LEASE).update(
-        status=Reminder.Status.PENDING, claimed_at=None
+        status=Reminder.Status.PENDING, claimed_at=None, claim=None
     )
     waiting = (
         Reminder.objects.filter(status=Reminder.Status.PENDING)
@@ -115,28 +134,32 @@ def deliver(*, limit: int | None = None, actor: User | None = None) -> JobRun:
         .values_list("pk", flat=True)
     )
     ids = list(waiting[:limit] if limit else waiting)
-    for reminder_id in ids:
-        if not _claim_one(reminder_id):
-            continue  # another worker has it
-        reminder = Reminder.objects.select_related("recipient").get(pk=reminder_id)
-        try:
-            _send(reminder)
-        except TRANSIENT as exc:
-            reminder.attempts += 1
-            reminder.last_error = repr(exc)[:2000]
-            if reminder.attempts >= MAX_ATTEMPTS:
-                reminder.status = Reminder.Status.FAILED
-                run.failed += 1
-            else:
-                reminder.status = Reminder.Status.PENDING
-                reminder.claimed_at = timezone.now() + datetime.timedelta(minutes=2**reminder.attempts)
-            reminder.save(update_fields=["attempts", "last_error", "status", "claimed_at"])
-            log.warning("reminder %s not sent (attempt %s): %s", reminder.pk, reminder.attempts, exc)
-        else:
-            reminder.status, reminder.sent_at = Reminder.Status.SENT, timezone.now()
-            reminder.attempts += 1
-            reminder.save(update_fields=["status", "sent_at", "attempts"])
-            run.sent += 1
+    connection = get_connection()
+    try:
+        for start in range(0, len(ids), SEND_BATCH):
+            batch = _claim_batch(ids[start : start + SEND_BATCH])
+            for reminder in batch:
+                try:
+                    _send(reminder, connection)
+                except TRANSIENT as exc:
+                    reminder.attempts += 1
+                    reminder.last_error = repr(exc)[:2000]
+                    reminder.claim = None
+                    if reminder.attempts >= MAX_ATTEMPTS:
+                        reminder.status = Reminder.Status.FAILED
+                        run.failed += 1
+                    else:
+                        reminder.status = Reminder.Status.PENDING
+                        reminder.claimed_at = timezone.now() + datetime.timedelta(minutes=2**reminder.attempts)
+                    log.warning("reminder %s not sent (attempt %s): %s", reminder.pk, reminder.attempts, exc)
+                    connection.close()  # a broken connection is opened again for the next message
+                else:
+                    reminder.status, reminder.sent_at, reminder.claim = Reminder.Status.SENT, timezone.now(), None
+                    reminder.attempts += 1
+                    run.sent += 1
+            Reminder.objects.bulk_update(batch, ["status", "sent_at", "attempts", "last_error", "claimed_at", "claim"])
+    finally:
+        connection.close()
     run.status, run.finished_at = JobRun.Status.DONE, timezone.now()
     run.save()
     return run
@@ -157,11 +180,13 @@ def render_email(reminder: Reminder) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _send(reminder: Reminder) -> None:
+def _send(reminder: Reminder, connection) -> None:
     if not reminder.recipient.email:
         return  # in-app only
     subject, text, html = render_email(reminder)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [reminder.recipient.email])
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, [reminder.recipient.email], connection=connection
+    )
     message.attach_alternative(html, "text/html")
     message.send()
 
