@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings as django_settings
 from django.db.models import Max
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -250,19 +251,46 @@ def _qms(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
             )
 
 
+def _behind(ctx: Context) -> tuple[dict[str, int], int, list[str]]:
+    """The flag counts, the overdue corrective actions, and the agencies most behind, each with a link."""
+    on = ctx.on
+    flagged = {flag.key: set(qms.flagged(ctx.rows, flag, on).values_list("agency_id", flat=True)) for flag in qms.FLAGS}
+    overdue_by_agency: dict[int, int] = defaultdict(int)
+    for agency_id in Finding.objects.filter(
+        inspection__agency_id__in=ctx.rows.values("agency_id"),
+        due_on__lt=on,
+        status__in=[Finding.Status.OPEN, Finding.Status.REJECTED],
+    ).values_list("inspection__agency_id", flat=True):
+        overdue_by_agency[agency_id] += 1
+    score: dict[int, int] = defaultdict(int)
+    for ids in flagged.values():
+        for agency_id in ids:
+            score[agency_id] += 1
+    for agency_id, n in overdue_by_agency.items():
+        score[agency_id] += 2 * n
+    site = django_settings.SITE_URL.rstrip("/")
+    worst = sorted(score.items(), key=lambda item: (-item[1], ctx.names.get(item[0], "")))[:10]
+    lines = []
+    for agency_id, _points in worst:
+        problems = [str(flag.label) for flag in qms.FLAGS if agency_id in flagged[flag.key]]
+        if overdue_by_agency.get(agency_id):
+            problems.insert(0, _("%(n)s corrective actions overdue") % {"n": overdue_by_agency[agency_id]})
+        lines.append(
+            f"{ctx.names.get(agency_id, agency_id)}: {'; '.join(problems)} — "
+            f"{site}{reverse('qms:profile', args=[agency_id])}"
+        )
+    return {key: len(ids) for key, ids in flagged.items()}, sum(overdue_by_agency.values()), lines
+
+
 def _digests(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
     on = ctx.on
-    counts = qms.flag_counts(ctx.rows, on)
-    overdue = Finding.objects.filter(
-        inspection__agency_id__in=ctx.rows.values("agency_id"),
-        status__in=[Finding.Status.OPEN, Finding.Status.REJECTED],
-        due_on__lt=on,
-    ).count()
-    lines = [
+    counts, overdue, worst = _behind(ctx)
+    summary = [
         _("%(n)s agencies apply a QMS.") % {"n": len(ctx.names)},
         _("%(n)s corrective actions are overdue.") % {"n": overdue},
     ]
-    lines += [f"{flag.label}: {counts[flag.key]}" for flag in qms.FLAGS if counts[flag.key]]
+    summary += [f"{flag.label}: {counts[flag.key]}" for flag in qms.FLAGS if counts[flag.key]]
+    lines = [*summary, _("The agencies most behind:"), *worst]
     week = on.isocalendar()
     chosen = list(settings.digest_recipients.values_list("pk", flat=True)) or ctx.dost
     for user in chosen:

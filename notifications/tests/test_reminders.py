@@ -230,3 +230,17 @@ def test_leadership_gets_the_summary_not_the_deadlines(round_open, leader):
     make_user("tk-x", User.Role.SECRETARY, agency=round_open.province.agencies.first())
     services.run_daily(on=D(2026, 11, 27))
     assert set(Reminder.objects.filter(recipient=leader).values_list("kind", flat=True)) == {"monthly_summary"}
+
+
+def test_digest_names_the_agencies_most_behind_with_links(dost, agency, other_agency, settings):
+    settings.SITE_URL = "https://iso.caobang.gov.vn"
+    inspection = inspections.inspection_start(agency=agency, mode="onsite", start_date=D(2026, 6, 1), actor=dost)
+    inspections.finding_add(
+        inspection=inspection, item="audits", severity="major", description="x", actor=dost, due_on=D(2026, 8, 1)
+    )
+    services.run_daily(on=D(2026, 11, 27))
+    digest = Reminder.objects.get(recipient=dost, kind="weekly_digest")
+    lines = digest.body.splitlines()
+    first_agency = lines[lines.index("Các cơ quan chậm nhất:") + 1]
+    assert first_agency.startswith(f"{agency.name}: 1 hành động khắc phục quá hạn")
+    assert first_agency.endswith(f"https://iso.caobang.gov.vn/qms/agencies/{agency.pk}/")
