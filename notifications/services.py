@@ -139,30 +139,36 @@ def deliver(*, limit: int | None = None, actor: User | None = None) -> JobRun:
         for start in range(0, len(ids), SEND_BATCH):
             batch = _claim_batch(ids[start : start + SEND_BATCH])
             for reminder in batch:
-                try:
-                    _send(reminder, connection)
-                except TRANSIENT as exc:
-                    reminder.attempts += 1
-                    reminder.last_error = repr(exc)[:2000]
-                    reminder.claim = None
-                    if reminder.attempts >= MAX_ATTEMPTS:
-                        reminder.status = Reminder.Status.FAILED
-                        run.failed += 1
-                    else:
-                        reminder.status = Reminder.Status.PENDING
-                        reminder.claimed_at = timezone.now() + datetime.timedelta(minutes=2**reminder.attempts)
-                    log.warning("reminder %s not sent (attempt %s): %s", reminder.pk, reminder.attempts, exc)
-                    connection.close()  # a broken connection is opened again for the next message
-                else:
-                    reminder.status, reminder.sent_at, reminder.claim = Reminder.Status.SENT, timezone.now(), None
-                    reminder.attempts += 1
-                    run.sent += 1
-            Reminder.objects.bulk_update(batch, ["status", "sent_at", "attempts", "last_error", "claimed_at", "claim"])
+                _deliver_one(reminder, connection, run)
     finally:
         connection.close()
     run.status, run.finished_at = JobRun.Status.DONE, timezone.now()
     run.save()
     return run
+
+
+def _deliver_one(reminder: Reminder, connection, run: JobRun) -> None:
+    """Send one message and record the outcome at once, so that a worker killed after it loses nothing and
+    repeats at most the one message it was sending."""
+    try:
+        _send(reminder, connection)
+    except TRANSIENT as exc:
+        reminder.attempts += 1
+        reminder.last_error = repr(exc)[:2000]
+        reminder.claim = None
+        if reminder.attempts >= MAX_ATTEMPTS:
+            reminder.status = Reminder.Status.FAILED
+            run.failed += 1
+        else:
+            reminder.status = Reminder.Status.PENDING
+            reminder.claimed_at = timezone.now() + datetime.timedelta(minutes=2**reminder.attempts)
+        log.warning("reminder %s not sent (attempt %s): %s", reminder.pk, reminder.attempts, exc)
+        connection.close()  # a broken connection is opened again for the next message
+    else:
+        reminder.status, reminder.sent_at, reminder.claim = Reminder.Status.SENT, timezone.now(), None
+        reminder.attempts += 1
+        run.sent += 1
+    reminder.save(update_fields=["status", "sent_at", "attempts", "last_error", "claimed_at", "claim"])
 
 
 def render_email(reminder: Reminder) -> tuple[str, str, str]:

@@ -79,3 +79,80 @@ def test_two_workers_two_sweeps_one_message_each(tmp_path, province, dost, agenc
     sent = [p.read_text() for p in outbox.glob("*.log")] if outbox.exists() else []
     messages = sum(text.count("To: thuky@caobang.gov.vn") for text in sent)
     assert to_secretary >= 2 and messages == to_secretary
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_in_the_middle_of_delivery_loses_nothing_and_repeats_nothing(
+    tmp_path, province, dost, agency, secretary
+):
+    import signal
+
+    from django.utils import timezone
+
+    from notifications import services
+
+    secretary.email = "thuky@caobang.gov.vn"
+    secretary.save()
+    inspections.round_open(province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10), actor=dost)
+    services.run_daily(on=D(2026, 11, 27))
+    expected = Reminder.objects.filter(recipient=secretary).count()
+    outbox = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
+        "EMAIL_BACKEND": "notifications.tests.slow_backend.EmailBackend",
+        "EMAIL_FILE_PATH": str(outbox),
+    }
+
+    def start(name):
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "iso_tracker",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"{name}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=open(tmp_path / f"{name}.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
+
+    first = start("first")
+    try:
+        tasks.deliver.delay()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not Reminder.objects.filter(recipient=secretary, status="sent").exists():
+            time.sleep(0.1)
+        assert Reminder.objects.filter(recipient=secretary, status="sent").exists(), (
+            tmp_path / "first.log"
+        ).read_text()
+    finally:
+        first.send_signal(signal.SIGKILL)  # in the middle of the batch
+        first.wait(timeout=30)
+    assert Reminder.objects.filter(recipient=secretary).exclude(status="sent").exists()  # some were cut off
+    # the lease of the dead worker's claim runs out; the next delivery takes them up
+    Reminder.objects.filter(status="sending").update(claimed_at=timezone.now() - services.LEASE * 2)
+    second = start("second")
+    try:
+        tasks.deliver.delay()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and Reminder.objects.exclude(status="sent").exists():
+            time.sleep(0.2)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    assert not Reminder.objects.exclude(status="sent").exists(), (tmp_path / "second.log").read_text()
+    messages = sum(p.read_text().count("To: thuky@caobang.gov.vn") for p in outbox.glob("*.log"))
+    assert messages == expected  # every reminder exactly once
