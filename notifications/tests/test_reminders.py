@@ -244,3 +244,52 @@ def test_digest_names_the_agencies_most_behind_with_links(dost, agency, other_ag
     first_agency = lines[lines.index("Các cơ quan chậm nhất:") + 1]
     assert first_agency.startswith(f"{agency.name}: 1 hành động khắc phục quá hạn")
     assert first_agency.endswith(f"https://iso.caobang.gov.vn/qms/agencies/{agency.pk}/")
+
+
+class _Clock:
+    def __init__(self, moment):
+        self.moment = moment
+
+    def localtime(self, *args):
+        return self.moment
+
+    def localdate(self, *args):
+        return self.moment.date()
+
+    def now(self):
+        return self.moment
+
+
+def test_the_hourly_sweep_acts_once_a_day_after_the_hour_and_catches_up(round_open, secretary, monkeypatch):
+    from django.utils import timezone as real
+
+    from notifications import tasks
+
+    monkeypatch.setattr(tasks, "deliver", type("Stub", (), {"delay": staticmethod(lambda: None)}))
+    early = real.make_aware(datetime.datetime(2026, 11, 27, 6, 5))
+    monkeypatch.setattr(tasks, "timezone", _Clock(early))
+    tasks.sweep()
+    assert not JobRun.objects.filter(job=services.SWEEP).exists()  # before the configured hour (7)
+    # beat was down from 7 to 10; the 10:05 call still sends the day's reminders
+    monkeypatch.setattr(tasks, "timezone", _Clock(early.replace(hour=10)))
+    tasks.sweep()
+    claimed = Reminder.objects.count()
+    assert claimed and JobRun.objects.filter(job=services.SWEEP, status="done").count() == 1
+    monkeypatch.setattr(tasks, "timezone", _Clock(early.replace(hour=11)))
+    tasks.sweep()
+    assert JobRun.objects.filter(job=services.SWEEP).count() == 1 and Reminder.objects.count() == claimed
+
+
+def test_every_periodic_entry_expires_before_its_next_run():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from iso_tracker.celery import app
+
+    now = timezone.now()
+    for name, entry in app.conf.beat_schedule.items():
+        schedule = entry["schedule"]
+        first = now + schedule.remaining_estimate(now)
+        second = first + timedelta(seconds=1) + schedule.remaining_estimate(first + timedelta(seconds=1))
+        assert timedelta(seconds=entry["options"]["expires"]) < second - first, name
