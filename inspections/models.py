@@ -328,3 +328,73 @@ class InspectionEvidence(models.Model):
 
     def __str__(self) -> str:
         return str(self.document)
+
+
+class AnnualReport(models.Model):
+    """The year's report of DOST to the provincial People's Committee: figures from the data, narrative by DOST."""
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="annual_reports", verbose_name=_("province")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.CharField(_("number and symbol"), max_length=100, blank=True, help_text=_("e.g. 123/BC-SKHCN"))
+    assessment = models.TextField(_("general assessment"), blank=True)
+    difficulties = models.TextField(_("difficulties"), blank=True)
+    proposals = models.TextField(_("proposals"), blank=True)
+    signer = models.CharField(_("signed by"), max_length=120, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=120, blank=True, default="GIÁM ĐỐC")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [models.UniqueConstraint(fields=["province", "year"], name="one_annual_report_a_year")]
+
+    def __str__(self) -> str:
+        return str(_("Annual report %(year)s") % {"year": self.year})
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspections:annual_report", args=[self.year])
+
+    def narrative(self) -> dict:
+        return {
+            k: getattr(self, k) for k in ("number", "assessment", "difficulties", "proposals", "signer", "signer_title")
+        }
+
+
+class ReportFile(models.Model):
+    """One rendering of a report: queued → running → ready or failed, with its file and the data's hash."""
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        XLSX = "xlsx", "Excel (.xlsx)"
+        DOCX = "docx", "Word (.docx)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Rendering")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    report = models.ForeignKey(AnnualReport, on_delete=models.CASCADE, related_name="files")
+    format = models.CharField(max_length=8, choices=Format.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    data_hash = models.CharField(max_length=64)
+    file = models.FileField(upload_to="reports/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["report", "format", "data_hash"])]
+
+    def __str__(self) -> str:
+        return f"{self.report} · {self.format}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspections:report_file", args=[self.pk])

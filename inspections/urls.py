@@ -26,3 +26,12 @@ urlpatterns += [
     path("findings/<int:pk>/", cycle_views.finding_detail, name="finding"),
     path("actions/<int:pk>/decide/", cycle_views.action_decide, name="action_decide"),
 ]
+
+from .reports import views as report_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_views.report_list, name="annual_reports"),
+    path("reports/<int:year>/", report_views.report_detail, name="annual_report"),
+    path("reports/<int:year>/generate/", report_views.report_generate, name="annual_report_generate"),
+    path("reports/files/<int:pk>/", report_views.report_file, name="report_file"),
+]

@@ -231,6 +231,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# PDFs and other long renderings go to their own queue, for a worker with concurrency 1.
+CELERY_TASK_ROUTES = {"inspections.tasks.render_report_file": {"queue": "reports"}}
 
 # Security (production). `manage.py check --deploy` is clean with DEBUG off.
 SESSION_COOKIE_AGE = 12 * 60 * 60

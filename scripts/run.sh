@@ -18,7 +18,7 @@ say "Preparing the database"
 "$PY" manage.py seed_demo --quiet-logins
 
 say "Starting the background worker (with its scheduler)"
-"$VENV/bin/celery" -A iso_tracker worker -B --pool=solo --loglevel=WARNING \
+"$VENV/bin/celery" -A iso_tracker worker -B --pool=solo --loglevel=WARNING -Q celery,reports \
   --without-heartbeat --without-mingle --without-gossip \
   --schedule "$ROOT/var/celerybeat-schedule" >>"$ROOT/var/worker.log" 2>&1 &
 WORKER=$!

@@ -1,0 +1,159 @@
+"""The annual report as PDF (WeasyPrint), Excel (openpyxl) and Word (python-docx), from one dictionary.
+
+WeasyPrint fetches nothing from outside: its URL fetcher serves only the app's own static files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .data import SECTIONS
+
+STATIC_PREFIX = "static:"
+
+
+MIME = {
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ttf": "font/ttf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+}
+
+
+def safe_url_fetcher(url: str, *args, **kwargs):
+    """Serve `static:<path>` from the app's static files; refuse every other URL (file:, http:, data: …)."""
+    from weasyprint.urls import URLFetcherResponse
+
+    if not url.startswith(STATIC_PREFIX):
+        raise ValueError(f"WeasyPrint may not fetch {url!r}")
+    try:
+        found = finders.find(url[len(STATIC_PREFIX) :].lstrip("/"))
+    except SuspiciousFileOperation as exc:  # a path that climbs out of the static folders
+        raise ValueError(f"WeasyPrint may not fetch {url!r}") from exc
+    if not found or Path(found).suffix not in MIME:
+        raise ValueError(f"no static file {url!r}")
+    return URLFetcherResponse(url, body=Path(found).read_bytes(), headers={"Content-Type": MIME[Path(found).suffix]})
+
+
+def render_html(figures: dict, narrative: dict) -> str:
+    with translation.override("vi"):
+        return render_to_string(
+            "inspections/pdf/annual_report.html",
+            {
+                "f": figures,
+                "n": narrative,
+                "headings": dict(SECTIONS),
+                "rows": section_rows(figures),
+            },
+        )
+
+
+def render_pdf(figures: dict, narrative: dict, out) -> None:
+    from weasyprint import HTML
+
+    HTML(string=render_html(figures, narrative), url_fetcher=safe_url_fetcher, base_url=STATIC_PREFIX).write_pdf(out)
+
+
+def render_xlsx(figures: dict, narrative: dict, out) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("Tổng hợp")
+    summary.append([f"Báo cáo kết quả áp dụng HTQLCL năm {figures['year']}: {figures['province']}"])
+    for key, rows in section_rows(figures).items():
+        summary.append([dict(SECTIONS)[key]])
+        for label, value in rows:
+            summary.append([label, value])
+    annex = book.create_sheet("Phụ lục")
+    annex.append(figures["annex_headers"])
+    for row in figures["annex"]:
+        annex.append(row)
+    book.save(out)
+
+
+def render_docx(figures: dict, narrative: dict, out) -> None:
+    from docx import Document
+    from docx.shared import Pt
+
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(13)
+    document.add_paragraph(
+        f"UBND TỈNH {figures['province'].upper()}\nSỞ KHOA HỌC VÀ CÔNG NGHỆ\nSố: {narrative.get('number') or '…'}"
+    )
+    document.add_heading(f"BÁO CÁO\nKết quả áp dụng, duy trì HTQLCL theo TCVN ISO 9001 năm {figures['year']}", level=1)
+    headings = dict(SECTIONS)
+    for key, rows in section_rows(figures).items():
+        document.add_heading(headings[key], level=2)
+        table = document.add_table(rows=0, cols=2)
+        for label, value in rows:
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = str(label), str(value)
+    for key in ("assessment", "difficulties", "proposals"):
+        document.add_heading(headings[key], level=2)
+        document.add_paragraph(narrative.get(key) or "")
+    document.add_heading("Phụ lục: Danh sách cơ quan", level=2)
+    annex = document.add_table(rows=1, cols=len(figures["annex_headers"]))
+    for cell, header in zip(annex.rows[0].cells, figures["annex_headers"], strict=True):
+        cell.text = header
+    for row in figures["annex"]:
+        for cell, value in zip(annex.add_row().cells, row, strict=True):
+            cell.text = str(value)
+    document.save(out)
+
+
+def section_rows(f: dict) -> dict[str, list[tuple[str, object]]]:
+    """The figures of sections I–VI as (label, value) rows, shared by the Excel and Word versions."""
+    reports = f["reports"]
+    return {
+        "population": [
+            ("Tổng số cơ quan áp dụng HTQLCL", f["total"]),
+            *[(f"  {k}", n) for k, n in f["by_category"]],
+            *[(f"Sắp xếp tổ chức trong năm: {k}", n) for k, n in f["changes"]],
+        ],
+        "transition": [
+            *[(f"Công bố theo {k}" if k != "chưa công bố" else "Chưa công bố", n) for k, n in f["announced"]],
+            *[(f"Đã chuyển đổi: {label}", f"{done}/{total}") for label, total, done in f["transition"]],
+            ("Quyết định công bố trong năm", f["announcements_in_year"]),
+        ],
+        "reports": [
+            ("Số cơ quan phải báo cáo", reports["asked"]),
+            ("Đã nộp", reports["submitted"]),
+            ("Được chấp nhận", reports["accepted"]),
+            ("Trả lại để bổ sung", reports["returned"]),
+        ],
+        "inspections": [
+            ("Số cơ quan được kiểm tra", f["inspected"]),
+            ("  Kiểm tra tại trụ sở", f["onsite"]),
+            ("  Kiểm tra qua hồ sơ", f["dossier"]),
+            *[(f"Kết luận: {k}", n) for k, n in f["by_conclusion"]],
+        ],
+        "findings": [
+            ("Số điểm không phù hợp", f["findings_total"]),
+            *[(f"  {k}", n) for k, n in f["by_severity"]],
+            *[(f"Tình trạng: {k}", n) for k, n in f["by_status"]],
+            ("Quá hạn khắc phục", f["findings_overdue"]),
+            ("Hành động khắc phục không được chấp nhận", f["actions_rejected"]),
+        ],
+        "money": [
+            ("Kinh phí thuê tư vấn (đồng)", f["spent"]),
+            ("Vượt mức chi tối đa", len(f["over_cap"])),
+            ("Lượt cán bộ được đào tạo", f["trained"]),
+        ],
+    }
+
+
+RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "docx": render_docx}
+
+
+def render_bytes(kind: str, figures: dict, narrative: dict) -> bytes:
+    buffer = io.BytesIO()
+    RENDERERS[kind](figures, narrative, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from .reports import services
+
+
+@shared_task(
+    name="inspections.tasks.render_report_file", acks_late=True, ignore_result=True, soft_time_limit=150, time_limit=180
+)
+def render_report_file(file_id: int) -> None:
+    """Render a report on the dedicated "reports" queue (a worker with concurrency 1), never in a request."""
+    services.render_file(file_id)

@@ -1,0 +1,149 @@
+"""The annual report: the same figures in the web preview, the PDF, the .xlsx and the .docx."""
+
+import io
+import subprocess
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from docx import Document
+from openpyxl import load_workbook
+
+from agencies.models import Province, User
+from inspections.models import ReportFile
+from inspections.reports import services
+from inspections.reports.data import SECTIONS, annual_figures
+from inspections.reports.render import render_bytes, safe_url_fetcher
+
+pytestmark = pytest.mark.django_db
+
+
+def _pdf_text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+
+
+@pytest.fixture
+def dost_demo(demo, client):
+    client.force_login(User.objects.get(username="dost"), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_the_pdf_has_its_vietnamese_headings_and_the_2019_figures(demo):
+    figures = annual_figures(Province.objects.get(code="04"), 2019)
+    text = _pdf_text(render_bytes("pdf", figures, {"assessment": "Đánh giá chung của Sở."}))
+    for needle in [
+        "Cao Bằng",
+        "Sở Khoa học và Công nghệ",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Đánh giá chung của Sở.",
+        *[h for _k, h in SECTIONS],
+    ]:
+        assert needle in text, needle
+    assert (figures["total"], figures["inspected"], figures["onsite"], figures["dossier"]) == (77, 71, 25, 46)
+    lines = {" ".join(line.split()) for line in text.splitlines()}
+    assert "Số cơ quan được kiểm tra 71" in lines and "Kiểm tra tại trụ sở 25" in lines
+    assert "Kiểm tra qua hồ sơ 46" in lines and "Công bố theo TCVN ISO 9001:2015 13" in lines
+
+
+def test_xlsx_and_docx_carry_the_dashboards_figures(dost_demo):
+    figures = annual_figures(Province.objects.get(code="04"), 2019)
+    book = load_workbook(io.BytesIO(render_bytes("xlsx", figures, {})))
+    summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True) if len(row) > 1}
+    assert summary["Số cơ quan được kiểm tra"] == 71 and summary["Tổng số cơ quan áp dụng HTQLCL"] == 77
+    assert book["Phụ lục"].max_row == 1 + 77
+    document = Document(io.BytesIO(render_bytes("docx", figures, {"proposals": "Tăng cường đào tạo."})))
+    cells = {
+        t.rows[i].cells[0].text: t.rows[i].cells[1].text
+        for t in document.tables
+        for i in range(len(t.rows))
+        if len(t.columns) == 2
+    }
+    assert cells["Số cơ quan được kiểm tra"] == "71" and cells["  Kiểm tra tại trụ sở"] == "25"
+    assert any(p.text == "Tăng cường đào tạo." for p in document.paragraphs)
+    page = dost_demo.get(reverse("inspections:inspections"), {"year": 2019})
+    dashboard = page.context["figures"]
+    assert (dashboard["inspected"], dashboard["onsite"], dashboard["dossier"]) == (
+        summary["Số cơ quan được kiểm tra"],
+        summary["  Kiểm tra tại trụ sở"],
+        summary["  Kiểm tra qua hồ sơ"],
+    )
+
+
+def test_the_command_writes_the_same_document(demo, tmp_path):
+    out = tmp_path / "bao-cao.xlsx"
+    call_command("annual_report", "--year", "2019", "--format", "xlsx", "--output", str(out))
+    rows = list(load_workbook(out)["Phụ lục"].iter_rows(values_only=True))
+    figures = annual_figures(Province.objects.get(code="04"), 2019)
+    assert [list(r) for r in rows[1:]] == [[c if c != "" else None for c in row] for row in figures["annex"]]
+    pdf = tmp_path / "bao-cao.pdf"
+    call_command("annual_report", "--year", "2019", "--format", "pdf", "--output", str(pdf))
+    assert "Phụ lục: Danh sách cơ quan" in _pdf_text(pdf.read_bytes())
+
+
+def test_generated_in_the_background_once_per_version_of_the_data(dost_demo):
+    dost = User.objects.get(username="dost")
+    dost_demo.post(
+        reverse("inspections:annual_report", args=[2019]), {"assessment": "Lần một", "signer_title": "GIÁM ĐỐC"}
+    )
+    dost_demo.post(reverse("inspections:annual_report_generate", args=[2019]), {"format": "pdf"})
+    first = ReportFile.objects.get()
+    assert first.status == "queued"  # never rendered inside the request
+    services.render_file(first.pk)
+    first.refresh_from_db()
+    assert first.status == "ready" and first.size > 0
+    dost_demo.post(reverse("inspections:annual_report_generate", args=[2019]), {"format": "pdf"})
+    assert ReportFile.objects.count() == 1  # same data: not rendered twice
+    report = first.report
+    services.narrative_update(report=report, actor=dost, assessment="Lần hai")
+    dost_demo.post(reverse("inspections:annual_report_generate", args=[2019]), {"format": "pdf"})
+    assert ReportFile.objects.count() == 2  # new data: a new version; the old one stays
+    download = dost_demo.get(first.get_absolute_url())
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
+    assert "Lần một" in _pdf_text(b"".join(download.streaming_content))
+
+
+def test_secretaries_and_other_provinces_get_no_province_report(demo, client):
+    dost = User.objects.get(username="dost")
+    report = services.report_for(province=dost.province, year=2019)
+    item = services.generate(report=report, kind="xlsx", actor=dost)
+    services.render_file(item.pk)
+    client.force_login(User.objects.get(username="tk.skhcn"), backend="django.contrib.auth.backends.ModelBackend")
+    for url in (
+        reverse("inspections:annual_reports"),
+        reverse("inspections:annual_report", args=[2019]),
+        item.get_absolute_url(),
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("inspections:annual_report_generate", args=[2019]), {"format": "pdf"}).status_code == 403
+    other = Province.objects.create(code="06", name="Bắc Kạn")
+    outsider = User.objects.create(username="dost-bk", role="dost", province=other)
+    client.force_login(outsider, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(item.get_absolute_url()).status_code == 404
+    leader = User.objects.get(username="lanhdao")
+    client.force_login(leader, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(item.get_absolute_url()).status_code == 200
+    assert client.post(reverse("inspections:annual_report", args=[2019]), {"assessment": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1/",
+        "https://example.com/x.css",
+        "data:text/css,body{}",
+        "static:../../../etc/passwd",
+        "static:css/../../manage.py",
+    ],
+)
+def test_weasyprint_fetches_nothing_from_outside(url):
+    with pytest.raises(ValueError):
+        safe_url_fetcher(url)
+
+
+def test_the_fetcher_serves_the_apps_own_stylesheet():
+    response = safe_url_fetcher("static:css/report.css")
+    assert b"@page" in response.read()
