@@ -10,6 +10,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +39,11 @@ def one(count: int) -> dict:
         start = time.perf_counter()
         render_bytes("xlsx", figures, {})
         xlsx_seconds = time.perf_counter() - start
-        pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page")
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            info = subprocess.run(["pdfinfo", handle.name], capture_output=True, text=True, check=True).stdout
+        pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     return {
         "agencies": count,
         "data_s": round(data_seconds, 2),

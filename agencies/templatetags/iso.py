@@ -24,3 +24,11 @@ def percent(part, whole) -> int:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def dotted(value):
+    """A whole number with "." thousands separators (325.000.000); anything else unchanged."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}".replace(",", ".")
+    return value

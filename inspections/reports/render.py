@@ -12,6 +12,8 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from agencies.templatetags.iso import dotted
+
 from .data import SECTIONS
 
 STATIC_PREFIX = "static:"
@@ -95,7 +97,7 @@ def render_docx(figures: dict, narrative: dict, out) -> None:
         table = document.add_table(rows=0, cols=2)
         for label, value in rows:
             cells = table.add_row().cells
-            cells[0].text, cells[1].text = str(label), str(value)
+            cells[0].text, cells[1].text = str(label), str(dotted(value))
     for key in ("assessment", "difficulties", "proposals"):
         document.add_heading(headings[key], level=2)
         document.add_paragraph(narrative.get(key) or "")
