@@ -1,8 +1,5 @@
 """Background jobs: the session clean-up job, run inline and by a real Celery worker."""
 
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -11,10 +8,10 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from agencies.tasks import clear_expired_sessions
+from iso_tracker.tests.workers import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,39 +38,12 @@ def test_every_periodic_job_expires_before_its_next_run():
         assert entry["task"] in app.tasks, name
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_job_from_the_configured_broker(tmp_path):
     """Redis when REDIS_URL is set (CI), the embedded file-system broker otherwise."""
     _sessions()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings"}
-    log = open(tmp_path / "worker.log", "w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "iso_tracker",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(tmp_path / "worker.log")
     try:
         clear_expired_sessions.delay()
         deadline = time.monotonic() + 60

@@ -2,16 +2,13 @@
 queue otherwise): two workers, the sweep queued twice at once, each message sent once."""
 
 import datetime
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from agencies.tests.test_tasks import _database_url
 from inspections import services as inspections
+from iso_tracker.tests.workers import start_worker
 from notifications import tasks
 from notifications.models import JobRun, Reminder
 
@@ -26,37 +23,8 @@ def test_two_workers_two_sweeps_one_message_each(tmp_path, province, dost, agenc
     secretary.save()
     inspections.round_open(province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10), actor=dost)
     outbox = tmp_path / "mail"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(outbox),
-    }
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "iso_tracker",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                f"w{n}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(tmp_path / f"worker{n}.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
-        for n in range(2)
-    ]
+    mail = {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(outbox)}
+    workers = [start_worker(tmp_path / f"worker{n}.log", f"w{n}", **mail) for n in range(2)]
     try:
         for _ in range(2):
             tasks.sweep.delay(date_iso="2026-11-27", force=True)
@@ -98,36 +66,10 @@ def test_a_worker_killed_in_the_middle_of_delivery_loses_nothing_and_repeats_not
     services.run_daily(on=D(2026, 11, 27))
     expected = Reminder.objects.filter(recipient=secretary).count()
     outbox = tmp_path / "mail"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
-        "EMAIL_BACKEND": "notifications.tests.slow_backend.EmailBackend",
-        "EMAIL_FILE_PATH": str(outbox),
-    }
+    mail = {"EMAIL_BACKEND": "notifications.tests.slow_backend.EmailBackend", "EMAIL_FILE_PATH": str(outbox)}
 
     def start(name):
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "iso_tracker",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                f"{name}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(tmp_path / f"{name}.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
+        return start_worker(tmp_path / f"{name}.log", name, **mail)
 
     first = start("first")
     try:
