@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -381,3 +381,53 @@ def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The decision was recorded."))
     return redirect("inspections:finding", action.finding_id)
+
+
+def _pdf(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan as Mẫu 19. KHKT."""
+    from django.db.models import Sum
+
+    from .reports.render import render_template_pdf
+
+    _province_view(request)
+    plan = get_object_or_404(selectors.visible_plans(request.user).select_related("province"), pk=pk)
+    entries = plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name")  # on site first
+    counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
+    data = render_template_pdf(
+        "inspections/pdf/mau19.html",
+        {
+            "plan": plan,
+            "entries": entries,
+            "total": sum(counts.values()),
+            "onsite": counts[Mode.ONSITE],
+            "dossier": counts[Mode.DOSSIER],
+            "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
+        },
+    )
+    return _pdf(data, f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf")
+
+
+@login_required
+def inspection_pdf(request: HttpRequest, pk: int, form: str) -> HttpResponse:
+    """The inspection decision (Mẫu 20, on-site inspections) or the minutes (Mẫu 21), pre-filled."""
+    from .reports.render import render_template_pdf
+
+    if form not in ("20", "21"):
+        raise Http404
+    inspection = _inspection(request, pk)
+    if form == "20" and inspection.mode != Mode.ONSITE:
+        raise Http404
+    titles = {s.key: s.title for s in SECTIONS}
+    context = {"inspection": inspection}
+    if form == "21":
+        checks = {c.item: c for c in inspection.checks.all()}
+        context |= {"checks": [(titles[k], checks.get(k)) for k in titles], "findings": inspection.findings.all()}
+    data = render_template_pdf(f"inspections/pdf/mau{form}.html", context)
+    return _pdf(data, f"mau-{form}-{slugify(inspection.agency.code)}-{inspection.start_date:%Y%m%d}.pdf")

@@ -159,3 +159,12 @@ def render_bytes(kind: str, figures: dict, narrative: dict) -> bytes:
     buffer = io.BytesIO()
     RENDERERS[kind](figures, narrative, buffer)
     return buffer.getvalue()
+
+
+def render_template_pdf(template: str, context: dict) -> bytes:
+    """A short document (a plan, a decision, minutes) from its template, with the same print CSS."""
+    from weasyprint import HTML
+
+    with translation.override("vi"):
+        html = render_to_string(template, context)
+    return HTML(string=html, url_fetcher=safe_url_fetcher, base_url=STATIC_PREFIX).write_pdf()

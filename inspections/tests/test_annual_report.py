@@ -147,3 +147,30 @@ def test_weasyprint_fetches_nothing_from_outside(url):
 def test_the_fetcher_serves_the_apps_own_stylesheet():
     response = safe_url_fetcher("static:css/report.css")
     assert b"@page" in response.read()
+
+
+def test_plan_decision_and_minutes_as_prefilled_pdfs(demo, client):
+    from inspections.models import Inspection, InspectionPlan
+
+    client.force_login(User.objects.get(username="dost"), backend="django.contrib.auth.backends.ModelBackend")
+    plan = InspectionPlan.objects.get(year=2019)
+    text = _pdf_text(client.get(reverse("inspections:plan_pdf", args=[plan.pk])).content)
+    assert "KẾ HOẠCH" in text and "Tổng cộng" in text
+    assert "Kiểm tra việc xây dựng, áp dụng, duy trì" in text and "245/QĐ-UBND" in text
+    onsite = Inspection.objects.filter(year=2019, mode="onsite", findings__isnull=False).first()
+    decision = _pdf_text(client.get(reverse("inspections:inspection_pdf", args=[onsite.pk, "20"])).content)
+    assert "QUYẾT ĐỊNH" in decision and onsite.agency.name in " ".join(decision.split())
+    minutes = _pdf_text(client.get(reverse("inspections:inspection_pdf", args=[onsite.pk, "21"])).content)
+    flat = " ".join(minutes.split())
+    assert "BIÊN BẢN KIỂM TRA" in flat and "TRƯỞNG ĐOÀN KIỂM TRA" in flat
+    assert " ".join(onsite.findings.first().description.split()[:3]) in flat
+    dossier = Inspection.objects.filter(year=2019, mode="dossier").first()
+    assert client.get(reverse("inspections:inspection_pdf", args=[dossier.pk, "20"])).status_code == 404
+    assert client.get(reverse("inspections:inspection_pdf", args=[onsite.pk, "19"])).status_code == 404
+    # the agency's secretary gets its own minutes, not another agency's, nor the province's plan
+    secretary = User.objects.get(username=f"tk.{onsite.agency.code.lower()}")
+    client.force_login(secretary, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("inspections:inspection_pdf", args=[onsite.pk, "21"])).status_code == 200
+    other = Inspection.objects.filter(year=2019).exclude(agency=onsite.agency).first()
+    assert client.get(reverse("inspections:inspection_pdf", args=[other.pk, "21"])).status_code == 404
+    assert client.get(reverse("inspections:plan_pdf", args=[plan.pk])).status_code == 403
