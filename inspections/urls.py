@@ -33,6 +33,7 @@ from .reports import views as report_views  # noqa: E402
 
 urlpatterns += [
     path("reports/", report_views.report_list, name="annual_reports"),
+    path("reports/summary.pdf", report_views.summary, name="summary_pdf"),
     path("reports/<int:year>/", report_views.report_detail, name="annual_report"),
     path("reports/<int:year>/generate/", report_views.report_generate, name="annual_report_generate"),
     path("reports/files/<int:pk>/", report_views.report_file, name="report_file"),

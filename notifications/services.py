@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from agencies.models import Province, User
 
-from .models import JobRun, Notification, Reminder, ReminderSettings
+from .models import JobRun, Kind, Notification, Reminder, ReminderSettings
 from .rules import candidates
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,21 @@ def _send(reminder: Reminder, connection) -> None:
         subject, text, settings.DEFAULT_FROM_EMAIL, [reminder.recipient.email], connection=connection
     )
     message.attach_alternative(html, "text/html")
+    if reminder.kind == Kind.MONTHLY_SUMMARY:
+        _attach_summary(message, reminder)
     message.send()
+
+
+def _attach_summary(message: EmailMultiAlternatives, reminder: Reminder) -> None:
+    """Leadership's monthly summary carries the summary PDF; without it the e-mail still goes."""
+    from inspections.reports.summary import summary_pdf
+
+    try:
+        message.attach(
+            f"tom-tat-HTQLCL-{reminder.swept_on:%Y-%m}.pdf", summary_pdf(reminder.province), "application/pdf"
+        )
+    except Exception:  # a rendering problem must not hold back the message
+        log.exception("summary PDF for reminder %s could not be made", reminder.pk)
 
 
 def mark_read(*, user: User, notification_id: int | None = None) -> int:

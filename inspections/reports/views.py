@@ -115,3 +115,14 @@ def report_file(request: HttpRequest, pk: int) -> FileResponse:
     )
     name = f"bao-cao-ISO-{item.report.year}-{item.created_at:%Y%m%d-%H%M}.{item.format}"
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+def summary(request: HttpRequest) -> HttpResponse:
+    """The leadership summary as PDF, for DOST and leadership of the province."""
+    from .summary import summary_pdf
+
+    _province_view(request)
+    response = HttpResponse(summary_pdf(request.user.province), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="tom-tat-HTQLCL-{timezone.localdate():%Y-%m-%d}.pdf"'
+    return response

@@ -174,3 +174,18 @@ def test_plan_decision_and_minutes_as_prefilled_pdfs(demo, client):
     other = Inspection.objects.filter(year=2019).exclude(agency=onsite.agency).first()
     assert client.get(reverse("inspections:inspection_pdf", args=[other.pk, "21"])).status_code == 404
     assert client.get(reverse("inspections:plan_pdf", args=[plan.pk])).status_code == 403
+
+
+def test_leadership_summary_pdf_with_charts(demo, client, tmp_path):
+    client.force_login(User.objects.get(username="lanhdao"), backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(reverse("inspections:summary_pdf"))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    text = " ".join(_pdf_text(response.content).split())
+    assert "TÓM TẮT" in text and "Các cơ quan chậm nhất" in text and "TCVN ISO 9001:2015" in text
+    pdf = tmp_path / "tom-tat.pdf"
+    pdf.write_bytes(response.content)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))) in (2, 3)
+    assert b"<svg" not in response.content  # the charts are drawn into the PDF, not embedded as markup
+    client.force_login(User.objects.get(username="tk.skhcn"), backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("inspections:summary_pdf")).status_code == 403

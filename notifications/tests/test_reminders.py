@@ -293,3 +293,13 @@ def test_every_periodic_entry_expires_before_its_next_run():
         first = now + schedule.remaining_estimate(now)
         second = first + timedelta(seconds=1) + schedule.remaining_estimate(first + timedelta(seconds=1))
         assert timedelta(seconds=entry["options"]["expires"]) < second - first, name
+
+
+def test_the_monthly_summary_carries_the_summary_pdf(round_open, leader):
+    leader.email = "lanhdao@caobang.gov.vn"
+    leader.save()
+    services.run_daily(on=D(2026, 11, 27))
+    services.deliver()
+    message = next(m for m in mail.outbox if m.to == ["lanhdao@caobang.gov.vn"])
+    name, content, mimetype = message.attachments[0]
+    assert name == "tom-tat-HTQLCL-2026-11.pdf" and mimetype == "application/pdf" and content.startswith(b"%PDF")
