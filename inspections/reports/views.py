@@ -81,6 +81,8 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
             "rows": section_rows(figures),
             "headings": dict(SECTIONS),
             "files": report.files.all() if report.pk else [],
+            "in_progress": bool(report.pk)
+            and report.files.filter(status__in=[ReportFile.Status.QUEUED, ReportFile.Status.RUNNING]).exists(),
             "can_edit": request.user.role == User.Role.DOST,
             "formats": ReportFile.Format.choices,
         },

@@ -91,6 +91,8 @@ def test_generated_in_the_background_once_per_version_of_the_data(dost_demo):
     dost_demo.post(reverse("inspections:annual_report_generate", args=[2019]), {"format": "pdf"})
     first = ReportFile.objects.get()
     assert first.status == "queued"  # never rendered inside the request
+    page = dost_demo.get(reverse("inspections:annual_report", args=[2019])).content.decode()
+    assert 'http-equiv="refresh"' in page and 'data-testid="in-progress"' in page  # the page follows it
     services.render_file(first.pk)
     first.refresh_from_db()
     assert first.status == "ready" and first.size > 0
