@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from iso_tracker.pagination import paginate
+
 from . import registry_io, services
 from .filters import RegistryFilter
 from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportForm, add_service_errors
@@ -54,11 +56,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def agency_list(request: HttpRequest) -> HttpResponse:
     registry = RegistryFilter(request.GET, user=request.user)
-    page = Paginator(registry.qs, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paginate(request, registry.qs)
     counts = category_counts(registry_rows(visible_versions(request.user), as_of=registry.as_of_date))
     summary = [(key, label, counts.get(key, 0)) for key, label in Category.choices]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "agencies/agency_list.html",
@@ -69,7 +69,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
             "as_of": registry.as_of_date,
             "is_today": registry.as_of_date == timezone.localdate(),
-            "query": query.urlencode(),
+            "query": query,
             "can_manage": can_manage_registry(request.user),
         },
     )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agencies.forms import add_service_errors
 from agencies.models import User
 from agencies.selectors import visible_agencies
+from iso_tracker.pagination import paginate
 
 from . import risk, selectors, services
 from .forms import (
@@ -170,16 +171,14 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             inspection = services.inspection_start(agency=data.pop("agency"), actor=user, **data)
             return redirect(inspection)
-    page = Paginator(inspections, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, inspections)
     return render(
         request,
         "inspections/inspection_list.html",
         {
             "page": page,
             "year": year,
-            "query": query.urlencode(),
+            "query": query,
             "modes": Mode.choices,
             "conclusions": Inspection.Conclusion.choices,
             "figures": selectors.year_figures(user, year) if user.role != User.Role.SECRETARY else None,
@@ -306,15 +305,13 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             findings = findings.filter(**{name: request.GET[name]})
     if request.GET.get("repeated"):
         findings = findings.filter(repeated=True)
-    page = Paginator(findings, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, findings)
     return render(
         request,
         "inspections/finding_list.html",
         {
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "statuses": Finding.Status.choices,
             "severities": Finding.Severity.choices,
             "today": timezone.localdate(),

@@ -111,19 +111,18 @@ def overdue(on: datetime.date) -> Q:
     return Q(status__in=[Finding.Status.OPEN, Finding.Status.REJECTED], due_on__lt=on)
 
 
+def grouped_counts(items: QuerySet, field: str) -> dict[str, int]:
+    """How many of `items` have each value of `field` (blank values left out), counted in the database."""
+    return dict(items.exclude(**{field: ""}).values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+
+
 def year_figures(user: User, year: int) -> dict:
     """The year's figures for the annual report: inspections by mode and conclusion, findings by severity,
     status and category of agency; each a grouped count in the database."""
     from .models import Finding, Inspection, Mode
 
     inspections = visible_inspections(user).filter(year=year)
-    by_mode = dict(inspections.values_list("mode").annotate(n=Count("pk")).values_list("mode", "n"))
-    by_conclusion = dict(
-        inspections.exclude(conclusion="")
-        .values_list("conclusion")
-        .annotate(n=Count("pk"))
-        .values_list("conclusion", "n")
-    )
+    by_mode, by_conclusion = grouped_counts(inspections, "mode"), grouped_counts(inspections, "conclusion")
     findings = visible_findings(user).filter(inspection__year=year)
     on = timezone.localdate()
     counted = findings.aggregate(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agencies.forms import DATE_WIDGET, add_service_errors
 from agencies.models import Agency, Category, User
 from agencies.selectors import can_edit_agency, can_manage_registry, visible_agencies
+from iso_tracker.pagination import paginate
 
 from . import procedure_io, selectors, services
 from .forms import (
@@ -115,9 +116,7 @@ def flag_list(request: HttpRequest, key: str) -> HttpResponse:
     flag = selectors.FLAGS_BY_KEY.get(key) or _raise404()
     as_of_form, on = _as_of(request)
     rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
-    page = Paginator(rows, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, rows)
     return render(
         request,
         "migrations_tracker/flag_list.html",
@@ -126,7 +125,7 @@ def flag_list(request: HttpRequest, key: str) -> HttpResponse:
             "page": page,
             "on": on,
             "as_of_form": as_of_form,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 
@@ -146,9 +145,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     criteria = {k: v for k, v in form.cleaned_data.items() if k != "as_of" and v} if form.is_valid() else {}
     on = (form.cleaned_data.get("as_of") if form.is_valid() else None) or timezone.localdate()
     rows = selectors.matching(selectors.population_rows(request.user, on), on, **criteria)
-    page = Paginator(rows, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, rows)
     described = [str(dict(form.fields[k].choices)[v]) for k, v in criteria.items()]
     return render(
         request,
@@ -158,7 +155,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "on": on,
             "as_of_form": form,
-            "query": query.urlencode(),
+            "query": query,
             "keep": list(criteria.items()),
         },
     )

@@ -19,6 +19,7 @@ from migrations_tracker import selectors as qms
 from migrations_tracker.models import Announcement, Attendance, Milestone, Version
 
 from ..models import CorrectiveAction, Finding, Inspection, Mode, ReportingRound, SelfReport
+from ..selectors import grouped_counts
 
 SECTIONS = [  # (key, Vietnamese heading): data-driven, so Appendix II's final fields can be mapped later
     ("population", "I. Tình hình áp dụng HTQLCL tại các cơ quan"),
@@ -70,13 +71,7 @@ def annual_figures(province: Province, year: int) -> dict:
             .values_list("status", "n")
         )
     inspections = Inspection.objects.filter(province=province, year=year)
-    by_mode = dict(inspections.values_list("mode").annotate(n=Count("pk")).values_list("mode", "n"))
-    by_conclusion = dict(
-        inspections.exclude(conclusion="")
-        .values_list("conclusion")
-        .annotate(n=Count("pk"))
-        .values_list("conclusion", "n")
-    )
+    by_mode, by_conclusion = grouped_counts(inspections, "mode"), grouped_counts(inspections, "conclusion")
     findings = Finding.objects.filter(inspection__in=inspections)
     finding_counts = findings.aggregate(
         total=Count("pk"),
