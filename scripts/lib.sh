@@ -6,9 +6,10 @@ VENV=${VENV:-$ROOT/.venv}
 PY=$VENV/bin/python
 
 # WeasyPrint's libraries, a Times-metric serif with Vietnamese glyphs, and gettext for the catalogue.
-APT_RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core gettext"
+# poppler-utils' pdfunite joins the parts of a long report.
+APT_RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core gettext poppler-utils"
 # The browser tests drive Debian's chromium; pdftoppm / pdftotext look at the PDFs.
-APT_TEST="chromium poppler-utils"
+APT_TEST="chromium"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

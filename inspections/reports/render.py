@@ -5,6 +5,8 @@ WeasyPrint fetches nothing from outside: its URL fetcher serves only the app's o
 from __future__ import annotations
 
 import io
+import subprocess
+import tempfile
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
@@ -44,7 +46,10 @@ def safe_url_fetcher(url: str, *args, **kwargs):
     return URLFetcherResponse(url, body=Path(found).read_bytes(), headers={"Content-Type": MIME[Path(found).suffix]})
 
 
-def render_html(figures: dict, narrative: dict) -> str:
+ANNEX_CHUNK = 1500  # agencies an annex part holds: bounds the memory WeasyPrint keeps for laying out pages
+
+
+def render_html(figures: dict, narrative: dict, *, include_annex: bool = True) -> str:
     with translation.override("vi"):
         return render_to_string(
             "inspections/pdf/annual_report.html",
@@ -53,14 +58,50 @@ def render_html(figures: dict, narrative: dict) -> str:
                 "n": narrative,
                 "headings": dict(SECTIONS),
                 "rows": section_rows(figures),
+                "include_annex": include_annex,
             },
         )
 
 
-def render_pdf(figures: dict, narrative: dict, out) -> None:
+def _document(html: str):
     from weasyprint import HTML
 
-    HTML(string=render_html(figures, narrative), url_fetcher=safe_url_fetcher, base_url=STATIC_PREFIX).write_pdf(out)
+    return HTML(string=html, url_fetcher=safe_url_fetcher, base_url=STATIC_PREFIX).render()
+
+
+def render_pdf(figures: dict, narrative: dict, out) -> None:
+    """The report as PDF. A long annex is laid out in parts of ANNEX_CHUNK agencies, each written to its
+    own file and joined (pdfunite), page numbers carried on, so memory stays that of one part."""
+    annex = figures["annex"]
+    if len(annex) <= ANNEX_CHUNK:
+        _document(render_html(figures, narrative)).write_pdf(out)
+        return
+    with tempfile.TemporaryDirectory(prefix="iso-report-") as folder:
+        parts, next_page = [], 1
+        body = _document(render_html(figures, narrative, include_annex=False))
+        next_page += len(body.pages)
+        parts.append(Path(folder) / "000.pdf")
+        body.write_pdf(parts[-1])
+        del body
+        for number, start in enumerate(range(0, len(annex), ANNEX_CHUNK), start=1):
+            with translation.override("vi"):
+                html = render_to_string(
+                    "inspections/pdf/annex_part.html",
+                    {
+                        "f": figures,
+                        "rows": annex[start : start + ANNEX_CHUNK],
+                        "heading": start == 0,
+                        "first_page": next_page,
+                    },
+                )
+            part = _document(html)
+            next_page += len(part.pages)
+            parts.append(Path(folder) / f"{number:03d}.pdf")
+            part.write_pdf(parts[-1])
+            del part
+        joined = Path(folder) / "report.pdf"
+        subprocess.run(["pdfunite", *map(str, parts), str(joined)], check=True, capture_output=True)
+        out.write(joined.read_bytes())
 
 
 def render_xlsx(figures: dict, narrative: dict, out) -> None:

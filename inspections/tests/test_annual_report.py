@@ -191,3 +191,27 @@ def test_leadership_summary_pdf_with_charts(demo, client, tmp_path):
     assert b"<svg" not in response.content  # the charts are drawn into the PDF, not embedded as markup
     client.force_login(User.objects.get(username="tk.skhcn"), backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("inspections:summary_pdf")).status_code == 403
+
+
+def test_a_long_annex_is_laid_out_in_parts_with_page_numbers_carried_on(demo, monkeypatch, tmp_path):
+    from inspections.reports import render
+
+    figures = annual_figures(Province.objects.get(code="04"), 2019)
+    whole = render_bytes("pdf", figures, {})
+    monkeypatch.setattr(render, "ANNEX_CHUNK", 30)  # 77 agencies: the body and three annex parts
+    parted = render_bytes("pdf", figures, {})
+    for name, data in (("whole", whole), ("parted", parted)):
+        (tmp_path / f"{name}.pdf").write_bytes(data)
+    text = _pdf_text(parted)
+    codes = [row[0] for row in figures["annex"] if "-" not in row[0]]  # long codes wrap inside their cell
+    assert len(codes) > 40 and all(code in text for code in codes)  # every part is in the joined file
+    info = subprocess.run(["pdfinfo", str(tmp_path / "parted.pdf")], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    last = subprocess.run(
+        ["pdftotext", "-f", str(pages), "-l", str(pages), "-layout", str(tmp_path / "parted.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert last[0] == str(pages)  # the top of the last page carries its number across the parts
+    assert text.count("Phụ lục: Danh sách cơ quan") == 1
