@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Agency, AgencyVersion, Category, Province, Reorganisation, User, valid_on
 
@@ -54,6 +56,12 @@ def visible_provinces(user: User) -> QuerySet[Province]:
 def can_manage_registry(user: User) -> bool:
     """Create agencies, import, and record reorganisations: DOST staff of a province."""
     return user.is_authenticated and user.is_active and user.role == User.Role.DOST and bool(user.province_id)
+
+
+def require_province_view(user: User) -> None:
+    """The province-wide figures, lists and reports are for DOST staff and leadership of a province."""
+    if user.role not in (User.Role.DOST, User.Role.LEADERSHIP) or not user.province_id:
+        raise PermissionDenied(_("The province's figures are for DOST staff and leadership."))
 
 
 def can_edit_agency(user: User, agency: Agency) -> bool:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.forms import add_service_errors
 from agencies.models import User
-from agencies.selectors import visible_agencies
+from agencies.selectors import require_province_view, visible_agencies
 from iso_tracker.pagination import paginate
 
 from . import risk, selectors, services
@@ -44,15 +44,10 @@ def _dost(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only DOST staff of the province do this."))
 
 
-def _province_view(request: HttpRequest) -> None:
-    if request.user.role not in (User.Role.DOST, User.Role.LEADERSHIP):
-        raise PermissionDenied(_("The province's figures are for DOST staff and leadership."))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_list(request: HttpRequest) -> HttpResponse:
-    _province_view(request)
+    require_province_view(request.user)
     form = PlanForm(request.POST or None, initial={"year": timezone.localdate().year, "on": timezone.localdate()})
     if request.method == "POST":
         _dost(request)
@@ -78,7 +73,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _province_view(request)
+    require_province_view(request.user)
     plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     entries = plan.entries.select_related("agency", "inspection").filter(agency__in=visible_agencies(request.user))
     mode = request.GET.get("mode", "")
@@ -393,7 +388,7 @@ def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
     from .reports.render import render_template_pdf
 
-    _province_view(request)
+    require_province_view(request.user)
     plan = get_object_or_404(selectors.visible_plans(request.user).select_related("province"), pk=pk)
     entries = plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name")  # on site first
     counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}

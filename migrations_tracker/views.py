@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.forms import DATE_WIDGET, add_service_errors
 from agencies.models import Agency, Category, User
-from agencies.selectors import can_edit_agency, can_manage_registry, visible_agencies
+from agencies.selectors import can_edit_agency, can_manage_registry, require_province_view, visible_agencies
 from iso_tracker.pagination import paginate
 
 from . import procedure_io, selectors, services
@@ -65,11 +65,6 @@ def _as_of(request: HttpRequest) -> tuple[AsOfForm, datetime.date]:
     return form, on or timezone.localdate()
 
 
-def _require_province_view(user: User) -> None:
-    if user.role not in (User.Role.DOST, User.Role.LEADERSHIP):
-        raise PermissionDenied(_("The province's figures are for DOST staff and leadership."))
-
-
 def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
     agency = get_object_or_404(visible_agencies(request.user).select_related("province"), pk=pk)
     if edit and not can_edit_agency(request.user, agency):
@@ -81,7 +76,7 @@ def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.is_secretary and request.user.agency_id:
         return redirect("qms:profile", request.user.agency_id)
-    _require_province_view(request.user)
+    require_province_view(request.user)
     as_of_form, on = _as_of(request)
     rows = selectors.population(request.user, on)
     counts = selectors.flag_counts(rows, on)
@@ -112,7 +107,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def flag_list(request: HttpRequest, key: str) -> HttpResponse:
-    _require_province_view(request.user)
+    require_province_view(request.user)
     flag = selectors.FLAGS_BY_KEY.get(key) or _raise404()
     as_of_form, on = _as_of(request)
     rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
@@ -140,7 +135,7 @@ class CriteriaForm(AsOfForm):
 @login_required
 def agency_list(request: HttpRequest) -> HttpResponse:
     """The agencies behind a number of the dashboard (version, stage, milestone, category, as of a date)."""
-    _require_province_view(request.user)
+    require_province_view(request.user)
     form = CriteriaForm(request.GET)
     criteria = {k: v for k, v in form.cleaned_data.items() if k != "as_of" and v} if form.is_valid() else {}
     on = (form.cleaned_data.get("as_of") if form.is_valid() else None) or timezone.localdate()

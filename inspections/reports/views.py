@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.forms import add_service_errors
 from agencies.models import User
+from agencies.selectors import require_province_view
 
 from ..models import AnnualReport, ReportFile
 from . import services
@@ -26,14 +27,9 @@ class NarrativeForm(forms.ModelForm):
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ("assessment", "difficulties", "proposals")}
 
 
-def _province_view(request: HttpRequest) -> None:
-    if request.user.role not in (User.Role.DOST, User.Role.LEADERSHIP) or not request.user.province_id:
-        raise PermissionDenied(_("The province's figures are for DOST staff and leadership."))
-
-
 @login_required
 def report_list(request: HttpRequest) -> HttpResponse:
-    _province_view(request)
+    require_province_view(request.user)
     reports = AnnualReport.objects.filter(province_id=request.user.province_id)
     this_year = timezone.localdate().year
     return render(
@@ -49,7 +45,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_detail(request: HttpRequest, year: int) -> HttpResponse:
-    _province_view(request)
+    require_province_view(request.user)
     report = AnnualReport.objects.filter(province_id=request.user.province_id, year=year).first() or AnnualReport(
         province=request.user.province, year=year
     )
@@ -92,7 +88,7 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_generate(request: HttpRequest, year: int) -> HttpResponse:
-    _province_view(request)
+    require_province_view(request.user)
     kind = request.POST.get("format")
     if kind not in ReportFile.Format.values:
         raise PermissionDenied
@@ -111,7 +107,7 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
 
 @login_required
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
-    _province_view(request)
+    require_province_view(request.user)
     item = get_object_or_404(
         ReportFile.objects.filter(report__province_id=request.user.province_id, status=ReportFile.Status.READY), pk=pk
     )
@@ -124,7 +120,7 @@ def summary(request: HttpRequest) -> HttpResponse:
     """The leadership summary as PDF, for DOST and leadership of the province."""
     from .summary import summary_pdf
 
-    _province_view(request)
+    require_province_view(request.user)
     response = HttpResponse(summary_pdf(request.user.province), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="tom-tat-HTQLCL-{timezone.localdate():%Y-%m-%d}.pdf"'
     return response
