@@ -1,5 +1,11 @@
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
 
@@ -14,3 +20,64 @@ class PreferredLanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+SESSION_AUTH_AT = "auth_at"
+SESSION_LAST_SEEN = "last_seen"
+SESSION_OTP_REQUIRED = "otp_required"
+# The last-seen time is written at most once a minute, so browsing does not write on every request.
+_LAST_SEEN_RESOLUTION = 60
+# What a signed-in user who still owes the second factor may reach.
+_BEFORE_SECOND_FACTOR = {"two_factor_verify", "logout", "set_language"}
+
+
+def start_session(request, user) -> None:
+    """At sign-in (Django has just given the session a new key): stamp it for the expiry rules."""
+    from django_otp import user_has_device
+
+    now = time.time()
+    request.session[SESSION_AUTH_AT] = now
+    request.session[SESSION_LAST_SEEN] = now
+    request.session[SESSION_OTP_REQUIRED] = user_has_device(user, confirmed=True)
+
+
+class SessionRulesMiddleware:
+    """Ends a session after SESSION_IDLE_MINUTES without a request or SESSION_ABSOLUTE_HOURS after
+    sign-in, checked on the server whatever the cookie says; and holds an account that has a second
+    factor at the code page until the code is given."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            expired = self._expired(request)
+            if expired:
+                logout(request)
+                return redirect_to_login(request.get_full_path(), f"{resolve_url(settings.LOGIN_URL)}?expired=1")
+            if request.session.get(SESSION_OTP_REQUIRED) and not user.is_verified():
+                try:
+                    url_name = resolve(request.path_info).url_name
+                except Resolver404:
+                    url_name = None
+                if url_name not in _BEFORE_SECOND_FACTOR:
+                    return redirect_to_login(request.get_full_path(), reverse("two_factor_verify"))
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(request) -> bool:
+        session = request.session
+        now = time.time()
+        auth_at = session.get(SESSION_AUTH_AT)
+        last_seen = session.get(SESSION_LAST_SEEN)
+        if auth_at is None:  # a session from before these rules, or made by a test's force_login
+            session[SESSION_AUTH_AT] = session[SESSION_LAST_SEEN] = now
+            return False
+        if now - auth_at > settings.SESSION_ABSOLUTE_HOURS * 3600:
+            return True
+        if last_seen is not None and now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+            return True
+        if last_seen is None or now - last_seen >= _LAST_SEEN_RESOLUTION:
+            session[SESSION_LAST_SEEN] = now
+        return False

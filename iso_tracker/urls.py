@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agencies import accounts
 from agencies import views as agency_views
 
 from .forms import LoginForm
@@ -12,6 +13,7 @@ urlpatterns = [
     path("qms/", include("migrations_tracker.urls")),
     path("inspections/", include("inspections.urls")),
     path("notifications/", include("notifications.urls")),
+    path("audit/", include("audit.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
@@ -20,6 +22,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
+    path("accounts/two-factor/verify/", accounts.two_factor_verify, name="two_factor_verify"),
+    path("accounts/users/", include("agencies.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,266 @@
+"""User accounts of a province, managed by its DOST staff; and the optional second factor (TOTP).
+
+Changing an account's role, agency, status or password asks the DOST staff member for their own
+password again (re-authentication), so that an unattended signed-in browser cannot hand out roles."""
+
+from __future__ import annotations
+
+import base64
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import password_validation
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from iso_tracker.middleware import SESSION_OTP_REQUIRED, start_session
+from iso_tracker.pagination import paginate
+
+from .models import Agency, User
+from .selectors import can_manage_registry
+
+
+@receiver(user_logged_in)
+def _stamp_new_session(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        start_session(request, user)
+
+
+# --- The accounts of a province ---------------------------------------------------------------
+
+
+def province_users(user: User):
+    if not can_manage_registry(user):
+        raise PermissionDenied(_("User accounts are managed by DOST staff."))
+    mine = Q(province_id=user.province_id) | Q(agency__province_id=user.province_id)
+    return User.objects.filter(mine, is_superuser=False).select_related("agency")
+
+
+class ReauthMixin(forms.Form):
+    your_password = forms.CharField(
+        label=gettext_lazy("Your own password, to confirm"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean_your_password(self):
+        password = self.cleaned_data["your_password"]
+        if not self.actor.check_password(password):
+            raise forms.ValidationError(_("Your password is wrong; nothing was changed."))
+        return password
+
+
+class UserAccountForm(ReauthMixin, forms.ModelForm):
+    new_password = forms.CharField(
+        label=gettext_lazy("New password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("At least 10 characters. Leave empty to keep the current password."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "last_name", "first_name", "email", "role", "agency", "is_active"]
+        labels = {"last_name": gettext_lazy("Family and middle names"), "first_name": gettext_lazy("Given name")}
+
+    def __init__(self, *args, actor: User, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)
+        self.fields["role"].required = True
+        self.fields["role"].choices = [("", "---------"), *User.Role.choices]
+        self.fields["agency"].queryset = Agency.objects.filter(province_id=actor.province_id, ended_on=None)
+        self.fields["agency"].help_text = _("For an ISO secretary: the agency they work for.")
+        if self.instance.pk is None:
+            self.fields["new_password"].required = True
+            self.fields["new_password"].help_text = _("At least 10 characters.")
+        # The confirmation comes last.
+        self.order_fields([name for name in self.fields if name != "your_password"] + ["your_password"])
+
+    def clean(self):
+        cleaned = super().clean()
+        role, agency = cleaned.get("role"), cleaned.get("agency")
+        if role == User.Role.SECRETARY and not agency:
+            self.add_error("agency", _("An ISO secretary belongs to an agency."))
+        if role != User.Role.SECRETARY:
+            cleaned["agency"] = None
+        password = cleaned.get("new_password")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as exc:
+                self.add_error("new_password", exc)
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.province_id = self.actor.province_id
+        if self.cleaned_data.get("new_password"):
+            user.set_password(self.cleaned_data["new_password"])
+        if commit:
+            user.save()
+        return user
+
+
+@login_required
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = province_users(request.user).order_by("role", "agency__name", "username")
+    q = request.GET.get("q", "").strip()
+    if q:
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(agency__name__icontains=q)
+        )
+    page, query = paginate(request, users)
+    return render(request, "registration/user_list.html", {"page": page, "query": query, "q": q})
+
+
+def _user_form(request: HttpRequest, account: User | None) -> HttpResponse:
+    form = UserAccountForm(request.POST or None, instance=account, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("The account %(name)s was saved.") % {"name": saved.username})
+        return redirect("accounts:users")
+    title = _("New account") if account is None else _("Account %(name)s") % {"name": account.username}
+    return render(request, "registration/user_form.html", {"form": form, "title": title, "account": account})
+
+
+@login_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    province_users(request.user)
+    return _user_form(request, None)
+
+
+@login_required
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(province_users(request.user), pk=pk)
+    if account.pk == request.user.pk:
+        raise PermissionDenied(_("Your own role and status are changed by a colleague; your password on its own page."))
+    return _user_form(request, account)
+
+
+# --- Two-step sign-in (TOTP) ----------------------------------------------------------------
+
+
+def _may_use_second_factor(user: User) -> bool:
+    return user.is_superuser or user.role in (User.Role.DOST, User.Role.LEADERSHIP)
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=gettext_lazy("Six-digit code from the authenticator app"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def __init__(self, *args, device: TOTPDevice | None, **kwargs):
+        self.device = device
+        super().__init__(*args, **kwargs)
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].strip()
+        if self.device is None:
+            raise forms.ValidationError(_("This account has no authenticator app."))
+        allowed, _details = self.device.verify_is_allowed()
+        if not allowed:
+            raise forms.ValidationError(_("Too many wrong codes; wait a minute and try again."))
+        if not self.device.verify_token(token):
+            raise forms.ValidationError(_("The code is wrong or has expired."))
+        return token
+
+
+class DisableForm(ReauthMixin, TokenForm):
+    def __init__(self, *args, actor: User, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)
+
+
+def _qr_data_uri(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
+
+
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Status, set-up (scan the code, confirm with one code) and switching off."""
+    user = request.user
+    if not _may_use_second_factor(user):
+        raise PermissionDenied(_("Two-step sign-in is offered to DOST staff and leadership."))
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if confirmed:
+        form = DisableForm(request.POST or None, device=confirmed, actor=user)
+        if request.method == "POST" and form.is_valid():
+            TOTPDevice.objects.filter(user=user).delete()
+            request.session[SESSION_OTP_REQUIRED] = False
+            messages.success(request, _("Two-step sign-in is off."))
+            return redirect("two_factor")
+        return render(request, "registration/two_factor.html", {"enabled": True, "form": form})
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if pending is None:
+        pending = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+    form = TokenForm(request.POST or None, device=pending)
+    if request.method == "POST" and form.is_valid():
+        pending.confirmed = True
+        pending.save(update_fields=["confirmed"])
+        otp_login(request, pending)
+        request.session[SESSION_OTP_REQUIRED] = True
+        messages.success(request, _("Two-step sign-in is on: from now on you give a code after your password."))
+        return redirect("two_factor")
+    secret = base64.b32encode(pending.bin_key).decode("ascii")
+    return render(
+        request,
+        "registration/two_factor.html",
+        {"enabled": False, "form": form, "qr": _qr_data_uri(pending.config_url), "secret": secret},
+    )
+
+
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in, for an account that has an authenticator app."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    if device is None or request.user.is_verified():
+        return redirect(next_url or "home")
+    form = TokenForm(request.POST or None, device=device)
+    if request.method == "POST" and form.is_valid():
+        otp_login(request, device)
+        return redirect(next_url or "home")
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
+
+
+@require_POST
+@login_required
+def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """DOST staff remove a colleague's lost authenticator app (with their own password)."""
+    account = get_object_or_404(province_users(request.user), pk=pk)
+    form = ReauthForm(request.POST, actor=request.user)
+    if form.is_valid():
+        TOTPDevice.objects.filter(user=account).delete()
+        messages.success(request, _("The authenticator app of %(name)s was removed.") % {"name": account.username})
+    else:
+        messages.error(request, form.errors["your_password"][0])
+    return redirect("accounts:edit", account.pk)
+
+
+class ReauthForm(ReauthMixin):
+    def __init__(self, *args, actor: User, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    """The audit trail: who wrote what and when, sign-ins, and refused accesses, across every app."""
+
+    name = "audit"
+    verbose_name = _("Audit trail")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the signal receivers)
