@@ -15,11 +15,20 @@ from django.db import connections, transaction
 logger = logging.getLogger("audit")
 
 _WRITE = re.compile(
-    r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[`"]?([\w.]+)[`"]?',
+    r'^\s*(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+[`"]?([\w.]+)[`"]?',
     re.IGNORECASE,
 )
+_COLUMNS = re.compile(r"^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\S+\s*\(([^)]*)\)", re.IGNORECASE)
 # Bookkeeping that is not a user's change: sessions, throttling counters, and the trail itself.
 IGNORED_TABLES = ("django_session", "axes_", "audit_", "django_celery")
+
+
+def _inserted_rows(sql: str, params, many: bool) -> int:
+    if many:
+        return len(params) if params is not None else 1
+    columns = _COLUMNS.match(sql)
+    width = columns.group(1).count(",") + 1 if columns else 0
+    return max(1, len(params) // width) if params and width else 1
 
 
 class WriteCounter:
@@ -27,13 +36,22 @@ class WriteCounter:
         self.tables: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
         match = _WRITE.match(sql) if isinstance(sql, str) else None
         if match:
             table = match.group(2).split(".")[-1]
             if not table.startswith(IGNORED_TABLES):
+                # Rows really written (an UPDATE that matched nothing wrote nothing).
                 verb = match.group(1).split()[0].lower()
-                self.tables[table][verb] += len(params) if many and params is not None else 1
-        return execute(sql, params, many, context)
+                rows = getattr(context.get("cursor"), "rowcount", -1)
+                if verb == "insert" and (rows is None or rows <= 0):
+                    # SQLite reports no row count for INSERT … RETURNING before the rows are read.
+                    rows = _inserted_rows(sql, params, many)
+                elif rows is None or rows < 0:
+                    rows = len(params) if many and params is not None else 1
+                if rows:
+                    self.tables[table][verb] += rows
+        return result
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {table: dict(ops) for table, ops in self.tables.items()}

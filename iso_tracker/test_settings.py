@@ -21,9 +21,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 MEDIA_ROOT = tempfile.mkdtemp(prefix="iso-tracker-media-")
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
-# The browser tests talk plain HTTP to the live server, so cookies may not be Secure-only there.
-SESSION_COOKIE_SECURE = False
-CSRF_COOKIE_SECURE = False
+# Cookies stay Secure and __Host- as in production: Chromium keeps Secure cookies from
+# http://localhost, where the browser tests' live server runs.
 # Serve static files from the app folders (no collectstatic needed for the live-server tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
