@@ -168,6 +168,8 @@ def report_decide(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpRe
 @require_POST
 def evidence_add(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
     item = _report(request, round_pk, agency_pk)
+    if not (request.user.is_secretary and request.user.agency_id == item.agency_id):
+        raise PermissionDenied(_("Only the agency's ISO secretary attaches evidence to its self-report."))
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -1,0 +1,172 @@
+"""Every URL pattern of the app, visited as each role and as users of another agency and another
+province, must answer the status written here. A URL added without a row here fails the first test."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from audit.models import AuditEvent
+
+from .url_world import ROLES, build_world
+
+# Columns: anonymous, DOST, leadership, the agency's own secretary, another agency's secretary,
+# DOST of another province. 302 for the anonymous visitor is the redirect to the login page.
+MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
+    "home": (302, 302, 302, 302, 302, 302),
+    "login": (200, 302, 302, 302, 302, 302),
+    "logout": (405, 405, 405, 405, 405, 405),
+    "password_change": (302, 200, 200, 200, 200, 200),
+    "password_change_done": (302, 200, 200, 200, 200, 200),
+    "two_factor": (302, 200, 200, 403, 403, 200),
+    "two_factor_verify": (302, 302, 302, 302, 302, 302),
+    "set_language": (302, 302, 302, 302, 302, 302),
+    "accounts:users": (302, 200, 403, 403, 403, 200),
+    "accounts:create": (302, 200, 403, 403, 403, 200),
+    "accounts:edit": (302, 200, 403, 403, 403, 404),
+    "accounts:two_factor_reset": (405, 405, 405, 405, 405, 405),
+    "audit:list": (302, 200, 403, 403, 403, 200),
+    "agencies:list": (302, 200, 200, 200, 200, 200),
+    "agencies:create": (302, 200, 403, 403, 403, 200),
+    "agencies:import": (302, 200, 403, 403, 403, 200),
+    "agencies:export_csv": (302, 200, 200, 200, 200, 200),
+    "agencies:export_xlsx": (302, 200, 200, 200, 200, 200),
+    "agencies:detail": (302, 200, 200, 200, 404, 404),
+    "agencies:edit": (302, 200, 403, 200, 404, 404),
+    "agencies:document": (302, 200, 200, 200, 404, 404),
+    "agencies:reorganisation_list": (302, 200, 200, 200, 200, 200),
+    "agencies:reorganisation_detail": (302, 200, 200, 404, 404, 404),
+    "agencies:reorganisation_create": (302, 200, 403, 403, 403, 200),
+    "qms:dashboard": (302, 200, 200, 302, 302, 200),
+    "qms:flag": (302, 200, 200, 403, 403, 200),
+    "qms:list": (302, 200, 200, 403, 403, 200),
+    "qms:profile": (302, 200, 200, 200, 404, 404),
+    "qms:profile_edit": (302, 200, 403, 200, 404, 404),
+    "qms:add": (302, 200, 403, 200, 404, 404),
+    "qms:procedure_import": (302, 200, 403, 200, 404, 404),
+    "qms:procedure_delete": (302, 405, 405, 405, 405, 405),
+    "qms:revisions_edit": (302, 200, 403, 200, 404, 404),
+    "qms:revision_done": (302, 405, 405, 405, 405, 405),
+    "qms:legal_changes": (302, 200, 200, 200, 200, 200),
+    "qms:legal_change": (302, 200, 200, 200, 200, 404),
+    "qms:courses": (302, 200, 200, 200, 200, 200),
+    "inspections:rounds": (302, 200, 200, 200, 200, 200),
+    "inspections:round": (302, 200, 200, 302, 302, 404),
+    "inspections:report": (302, 200, 200, 200, 404, 404),
+    "inspections:report_decide": (302, 405, 405, 405, 405, 405),
+    "inspections:evidence_add": (302, 405, 405, 405, 405, 405),
+    "inspections:plans": (302, 200, 200, 403, 403, 200),
+    "inspections:plan": (302, 200, 200, 403, 403, 404),
+    "inspections:plan_entry": (302, 200, 403, 403, 403, 404),
+    "inspections:plan_pdf": (302, 200, 200, 403, 403, 404),
+    "inspections:start": (302, 200, 403, 403, 403, 404),
+    "inspections:inspections": (302, 200, 200, 200, 200, 200),
+    "inspections:inspection": (302, 200, 200, 200, 404, 404),
+    "inspections:inspection_pdf": (302, 200, 200, 200, 404, 404),
+    "inspections:inspection_file": (302, 200, 200, 200, 404, 404),
+    "inspections:findings": (302, 200, 200, 200, 200, 200),
+    "inspections:finding": (302, 200, 200, 200, 404, 404),
+    "inspections:action_decide": (302, 405, 405, 405, 405, 405),
+    "inspections:annual_reports": (302, 200, 200, 403, 403, 200),
+    "inspections:summary_pdf": (302, 200, 200, 403, 403, 200),
+    "inspections:annual_report": (302, 200, 200, 403, 403, 200),
+    "inspections:annual_report_generate": (302, 405, 405, 405, 405, 405),
+    "inspections:report_file": (302, 200, 200, 403, 403, 404),
+    "notifications:list": (302, 200, 200, 200, 200, 200),
+    "notifications:open": (302, 404, 404, 302, 404, 404),
+    "notifications:read": (302, 405, 405, 405, 405, 405),
+    "notifications:digests": (302, 405, 405, 405, 405, 405),
+    "notifications:settings": (302, 200, 403, 403, 403, 200),
+    "notifications:jobs": (302, 200, 403, 403, 403, 200),
+}
+# Views that take a POST: the visitors refused on GET must be refused on POST as well, and write nothing.
+# For POST-only views (GET answers 405) the row of POST_ONLY gives the refusals instead.
+POST_ONLY: dict[str, tuple[int | None, ...]] = {
+    "logout": (None, None, None, None, None, None),
+    "accounts:two_factor_reset": (302, None, 403, 403, 403, 404),
+    "qms:procedure_delete": (302, None, 403, None, 404, 404),
+    "qms:revision_done": (302, None, 403, None, 404, 404),
+    "inspections:report_decide": (302, None, 403, 403, 404, 404),
+    "inspections:evidence_add": (302, 403, 403, None, 404, 404),
+    "inspections:action_decide": (302, None, 403, 403, 404, 404),
+    "inspections:annual_report_generate": (302, None, None, 403, 403, None),
+    "notifications:read": (302, None, None, None, None, None),
+    "notifications:digests": (302, None, None, None, None, None),
+}
+
+
+def _names(resolver: URLResolver, namespace: str | None = None):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin: staff only, checked below
+            yield from _names(pattern, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction that is rolled back at its end."""
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            yield build_world()
+            transaction.set_rollback(True)
+
+
+def _client(world, role: str) -> Client:
+    client = Client()
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _url(world, name: str) -> str:
+    return reverse(name, kwargs=world.kwargs.get(name, {}))
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    names = set(_names(get_resolver()))
+    assert names - set(MATRIX) == set(), "add these URLs to MATRIX"
+    assert set(MATRIX) - names == set(), "these URLs no longer exist"
+
+
+REFUSED = {403, 404}
+
+
+def _writes() -> int:
+    return AuditEvent.objects.filter(kind__in=["write", "job"]).count()
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_the_allowed_status(world, db, name):
+    url = _url(world, name)
+    got = tuple(_client(world, role).get(url).status_code for role in ROLES)
+    assert got == MATRIX[name], dict(zip(ROLES, got, strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_a_refused_visitor_is_refused_on_post_too_and_writes_nothing(world, db, name):
+    url = _url(world, name)
+    expected = POST_ONLY.get(name) or tuple(
+        status if status in REFUSED or (role == "anonymous" and status == 302) else None
+        for role, status in zip(ROLES, MATRIX[name], strict=True)
+    )
+    for role, status in zip(ROLES, expected, strict=True):
+        if status is None or (role == "anonymous" and name in ("login", "set_language")):
+            continue
+        before = _writes()
+        response = _client(world, role).post(url, {"format": "pdf", "your_password": "x"})
+        assert response.status_code == status, (role, response.status_code)
+        if role == "anonymous":
+            assert response["Location"].startswith(reverse("login")), response["Location"]
+        assert _writes() == before, (role, AuditEvent.objects.filter(kind="write").last().changes)
+
+
+def test_the_admin_is_for_staff_only(world, db):
+    for role in ROLES:
+        response = _client(world, role).get(reverse("admin:index"))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], role
