@@ -81,3 +81,18 @@ class SessionRulesMiddleware:
         if last_seen is None or now - last_seen >= _LAST_SEEN_RESOLUTION:
             session[SESSION_LAST_SEEN] = now
         return False
+
+
+class RealIPMiddleware:
+    """With USE_X_REAL_IP, REMOTE_ADDR becomes the client's address that nginx passes in X-Real-IP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.enabled = settings.USE_X_REAL_IP
+
+    def __call__(self, request):
+        if self.enabled:
+            real = request.META.get("HTTP_X_REAL_IP", "").strip()
+            if real:
+                request.META["REMOTE_ADDR"] = real
+        return self.get_response(request)

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Behind nginx: the client's address from X-Real-IP (throttling and the audit trail need it).
+    "iso_tracker.middleware.RealIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -172,6 +174,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Set by nginx (deploy/nginx/iso-tracker.conf), which overwrites any X-Real-IP a client sends; only
+# turn this on behind such a proxy, or a client could choose its own address.
+USE_X_REAL_IP = env_bool("USE_X_REAL_IP", False)
 
 # Internationalisation: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
