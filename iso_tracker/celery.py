@@ -31,6 +31,11 @@ app.conf.beat_schedule = {
         "schedule": _cron("SCHEDULE_DELIVERY", "*/5 * * * *"),
         "options": {"expires": 4 * 60},
     },
+    "refresh-dashboards": {
+        "task": "migrations_tracker.tasks.refresh_dashboards",
+        "schedule": _cron("SCHEDULE_DASHBOARDS", "*/3 * * * *"),
+        "options": {"expires": 2 * 60},
+    },
     "clear-expired-sessions": {
         "task": "agencies.tasks.clear_expired_sessions",
         "schedule": _cron("SCHEDULE_CLEAR_SESSIONS", "15 2 * * *"),

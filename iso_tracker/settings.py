@@ -316,6 +316,11 @@ CONSULTING_CAPS_VND = {
     "central_agency": None,
 }
 
+# Dashboards at national scale: a province with this many agencies or more reads its dashboard from
+# figures a job renews (SCHEDULE_DASHBOARDS), never older than DASHBOARD_MAX_AGE_MINUTES.
+DASHBOARD_SNAPSHOT_FROM = env_int("DASHBOARD_SNAPSHOT_FROM", 2000)
+DASHBOARD_MAX_AGE_MINUTES = env_int("DASHBOARD_MAX_AGE_MINUTES", 5)
+
 # Registry pages
 REGISTRY_PAGE_SIZE = env_int("REGISTRY_PAGE_SIZE", 50)
 

@@ -351,3 +351,21 @@ class ConsultantContract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultant} · {self.signed_on:%d/%m/%Y}"
+
+
+class DashboardSnapshot(models.Model):
+    """The province dashboard's figures for a day, computed by a job (refresh_dashboards) so that a
+    province of thousands of agencies reads them instead of counting on every visit. Never shown when
+    older than DASHBOARD_MAX_AGE_MINUTES: the page then counts afresh and saves the result."""
+
+    province = models.ForeignKey("agencies.Province", on_delete=models.CASCADE, related_name="+")
+    on = models.DateField()
+    figures = models.JSONField()
+    computed_at = models.DateTimeField()
+    took_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["province", "on"], name="one_snapshot_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.on} {self.computed_at:%H:%M}"

@@ -24,7 +24,7 @@ from agencies.models import Agency, Category, User
 from agencies.selectors import can_edit_agency, can_manage_registry, require_province_view, visible_agencies
 from iso_tracker.pagination import paginate
 
-from . import procedure_io, selectors, services
+from . import procedure_io, selectors, services, snapshots
 from .forms import (
     AffectedProcessesForm,
     AnnouncementForm,
@@ -78,11 +78,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return redirect("qms:profile", request.user.agency_id)
     require_province_view(request.user)
     as_of_form, on = _as_of(request)
-    rows = selectors.population(request.user, on)
-    counts = selectors.flag_counts(rows, on)
-    versions = selectors.version_counts(rows, on)
+    figures, computed_at = snapshots.dashboard_figures(request.user, on)
+    counts, versions, stages = figures["flags"], figures["versions"], figures["stages"]
     total = sum(versions.values())
-    stages = selectors.stage_counts(rows) if on == timezone.localdate() else None
+    categories = dict(Category.choices)
     return render(
         request,
         "migrations_tracker/dashboard.html",
@@ -95,11 +94,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "stages": [(key, label, stages.get(key, 0)) for key, label in Stage.choices]
             if stages is not None
             else None,
-            "transition": selectors.transition_by_category(rows, on),
+            "transition": [{**row, "label": categories[row["category"]]} for row in figures["transition"]],
             "milestone_kinds": Milestone.Kind.choices,
             "flags": [(flag, counts[flag.key]) for flag in selectors.FLAGS],
-            "spending": selectors.spending(rows, on),
-            "gaps": selectors.gap_counts(rows),
+            "spending": figures["spending"],
+            "gaps": figures["gaps"],
+            "computed_at": computed_at,
             "query": request.GET.urlencode(),
         },
     )

@@ -1,0 +1,84 @@
+"""The dashboard's figures: counted in the database on each visit for a province of ordinary size;
+read from a snapshot at most DASHBOARD_MAX_AGE_MINUTES old once a province holds
+DASHBOARD_SNAPSHOT_FROM agencies or more (national scale). The job `refresh_dashboards` renews the
+snapshots every few minutes; a visit that finds none fresh enough counts and saves one itself."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from agencies.models import Agency, Province, User
+
+from . import selectors
+from .models import DashboardSnapshot
+
+
+def compute(user: User, on: datetime.date) -> dict:
+    rows = selectors.population(user, on)
+    today = timezone.localdate()
+    return {
+        "versions": selectors.version_counts(rows, on),
+        "stages": selectors.stage_counts(rows) if on == today else None,
+        "transition": [
+            {k: v for k, v in row.items() if k != "label"} for row in selectors.transition_by_category(rows, on)
+        ],
+        "flags": selectors.flag_counts(rows, on),
+        "spending": selectors.spending(rows, on),
+        "gaps": selectors.gap_counts(rows),
+    }
+
+
+def _province_reader(province: Province) -> User:
+    """An unsaved DOST user of the province: the scoping rules then give exactly its agencies."""
+    return User(role=User.Role.DOST, province=province, province_id=province.pk, is_active=True)
+
+
+def _store(province_id: int, on: datetime.date, figures: dict, took: float) -> DashboardSnapshot:
+    snapshot, _ = DashboardSnapshot.objects.update_or_create(
+        province_id=province_id,
+        on=on,
+        defaults={"figures": figures, "computed_at": timezone.now(), "took_ms": int(took * 1000)},
+    )
+    return snapshot
+
+
+def dashboard_figures(user: User, on: datetime.date) -> tuple[dict, datetime.datetime | None]:
+    """The figures, and when they were computed if they come from (or went into) a snapshot."""
+    if on != timezone.localdate() or not user.province_id:
+        return compute(user, on), None
+    fresh_since = timezone.now() - datetime.timedelta(minutes=settings.DASHBOARD_MAX_AGE_MINUTES)
+    snapshot = DashboardSnapshot.objects.filter(
+        province_id=user.province_id, on=on, computed_at__gte=fresh_since
+    ).first()
+    if snapshot is not None:
+        return snapshot.figures, snapshot.computed_at
+    started = time.perf_counter()
+    figures = compute(user, on)
+    if sum(figures["versions"].values()) >= settings.DASHBOARD_SNAPSHOT_FROM:
+        return figures, _store(user.province_id, on, figures, time.perf_counter() - started).computed_at
+    return figures, None
+
+
+def refresh_all() -> int:
+    """Renew today's snapshot of every province large enough to need one; the older days' are removed."""
+    today = timezone.localdate()
+    large = (
+        Agency.objects.filter(ended_on__isnull=True)
+        .values("province_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=settings.DASHBOARD_SNAPSHOT_FROM)
+        .values_list("province_id", flat=True)
+    )
+    done = 0
+    for province in Province.objects.filter(pk__in=list(large)):
+        started = time.perf_counter()
+        figures = compute(_province_reader(province), today)
+        _store(province.pk, today, figures, time.perf_counter() - started)
+        done += 1
+    DashboardSnapshot.objects.filter(on__lt=today).delete()
+    return done

@@ -1,0 +1,83 @@
+"""At national scale the dashboard reads figures a job renews: the same figures as counting afresh,
+never older than the maximum age, saying how old they are; smaller provinces are counted each visit."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from agencies.models import Province
+from agencies.tests.factories import make_agency
+from migrations_tracker import snapshots
+from migrations_tracker.models import DashboardSnapshot
+from migrations_tracker.tasks import refresh_dashboards
+
+pytestmark = pytest.mark.django_db
+
+
+def _main(html: str) -> str:
+    """The figures part of the page (without the age line)."""
+    body = html.split('data-testid="versions"', 1)[1]
+    return re.sub(r'nonce="[^"]+"', "", body)
+
+
+@pytest.fixture
+def dost_demo(demo):
+    from django.test import Client
+
+    from agencies.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="dost"), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_a_large_province_reads_the_same_figures_from_a_snapshot(dost_demo, settings):
+    live = dost_demo.get(reverse("qms:dashboard")).content.decode()
+    assert 'data-testid="computed-at"' not in live  # a province's size: under the threshold, counted each visit
+    assert not DashboardSnapshot.objects.exists()
+
+    settings.DASHBOARD_SNAPSHOT_FROM = 10
+    assert refresh_dashboards.apply().get() == 1
+    assert refresh_dashboards.apply().get() == 1  # twice: still one snapshot for the day
+    assert DashboardSnapshot.objects.count() == 1
+    with CaptureQueriesContext(connection) as queries:
+        page = dost_demo.get(reverse("qms:dashboard")).content.decode()
+    assert 'data-testid="computed-at"' in page and "Số liệu tính lúc" in page
+    assert _main(page) == _main(live)
+    assert len(queries) <= 6, [q["sql"] for q in queries]
+
+
+def test_snapshot_figures_are_at_most_five_minutes_old(dost_demo, settings):
+    settings.DASHBOARD_SNAPSHOT_FROM = 10
+    refresh_dashboards.apply()
+    snapshot = DashboardSnapshot.objects.get()
+    # A new agency: the snapshot does not know it yet, and the page says how old its figures are.
+    province = Province.objects.get(code="04")
+    make_agency(province, code="MOI", name="Ban Quản lý Khu kinh tế tỉnh")
+    now = snapshots.compute(snapshots._province_reader(province), timezone.localdate())
+    total = sum(snapshot.figures["versions"].values())
+    assert sum(now["versions"].values()) == total + 1
+    assert dost_demo.get(reverse("qms:dashboard")).context["total"] == total
+    # Six minutes later the page does not show them any more: it counts afresh and saves the result.
+    DashboardSnapshot.objects.update(computed_at=timezone.now() - datetime.timedelta(minutes=6))
+    response = dost_demo.get(reverse("qms:dashboard"))
+    assert response.context["total"] == total + 1
+    renewed = DashboardSnapshot.objects.get()
+    assert renewed.pk == snapshot.pk and timezone.now() - renewed.computed_at < datetime.timedelta(seconds=30)
+
+
+def test_a_past_date_and_a_small_province_are_always_counted_afresh(dost_demo, settings):
+    settings.DASHBOARD_SNAPSHOT_FROM = 10
+    refresh_dashboards.apply()
+    page = dost_demo.get(reverse("qms:dashboard"), {"as_of": "31/12/2019"})
+    assert page.context["computed_at"] is None and page.context["total"] == 77
+    settings.DASHBOARD_SNAPSHOT_FROM = 2000
+    DashboardSnapshot.objects.all().delete()
+    assert refresh_dashboards.apply().get() == 0
+    assert dost_demo.get(reverse("qms:dashboard")).context["computed_at"] is None
+    assert not DashboardSnapshot.objects.exists()
