@@ -80,6 +80,8 @@ class UserAccountForm(ReauthMixin, forms.ModelForm):
     def __init__(self, *args, actor: User, **kwargs):
         self.actor = actor
         super().__init__(*args, **kwargs)
+        # Every account a DOST member manages is of their province (the model's checks rely on it).
+        self.instance.province_id = actor.province_id
         self.fields["role"].required = True
         self.fields["role"].choices = [("", "---------"), *User.Role.choices]
         self.fields["agency"].queryset = Agency.objects.filter(province_id=actor.province_id, ended_on=None)
@@ -92,11 +94,8 @@ class UserAccountForm(ReauthMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        role, agency = cleaned.get("role"), cleaned.get("agency")
-        if role == User.Role.SECRETARY and not agency:
-            self.add_error("agency", _("An ISO secretary belongs to an agency."))
-        if role != User.Role.SECRETARY:
-            cleaned["agency"] = None
+        if cleaned.get("role") != User.Role.SECRETARY:
+            cleaned["agency"] = None  # the model's own check asks a secretary for an agency
         password = cleaned.get("new_password")
         if password:
             try:

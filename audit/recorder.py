@@ -19,8 +19,9 @@ _WRITE = re.compile(
     re.IGNORECASE,
 )
 _COLUMNS = re.compile(r"^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\S+\s*\(([^)]*)\)", re.IGNORECASE)
-# Bookkeeping that is not a user's change: sessions, throttling counters, and the trail itself.
-IGNORED_TABLES = ("django_session", "axes_", "audit_", "django_celery")
+# Bookkeeping that is not a user's change: sessions, throttling counters, the trail itself.
+# The dashboard's precomputed figures are a cache, written by whoever happens to look first.
+IGNORED_TABLES = ("django_session", "axes_", "audit_", "django_celery", "migrations_tracker_dashboardsnapshot")
 
 
 def _inserted_rows(sql: str, params, many: bool) -> int:

@@ -1,4 +1,4 @@
-"""Django's own messages that its Vietnamese catalogue lacks (the password validators).
+"""Django's own messages that its Vietnamese catalogue lacks (the password validators, timesince).
 
 Never called: it only lists the strings so that `makemessages` keeps them in our catalogue, which
 Django reads before its own (LOCALE_PATHS)."""
@@ -23,3 +23,10 @@ def _untranslated_in_django_vi() -> None:  # pragma: no cover
     gettext("Your password can’t be a commonly used password.")
     gettext("This password is entirely numeric.")
     gettext("Your password can’t be entirely numeric.")
+    # timesince ("5 minutes ago" on the dashboard): Django's Vietnamese catalogue has the old msgids.
+    ngettext("%(num)d year", "%(num)d years", 1)
+    ngettext("%(num)d month", "%(num)d months", 1)
+    ngettext("%(num)d week", "%(num)d weeks", 1)
+    ngettext("%(num)d day", "%(num)d days", 1)
+    ngettext("%(num)d hour", "%(num)d hours", 1)
+    ngettext("%(num)d minute", "%(num)d minutes", 1)

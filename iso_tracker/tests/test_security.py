@@ -203,6 +203,32 @@ def test_changing_a_role_asks_dost_for_their_own_password(dost_client, secretary
     assert changed.role == "leadership" and changed.agency_id is None and changed.province_id == secretary.province_id
 
 
+def test_dost_creates_a_leadership_account_of_their_province(dost_client, dost):
+    response = dost_client.post(
+        reverse("accounts:create"),
+        {
+            "username": "lanhdao2",
+            "role": "leadership",
+            "is_active": "on",
+            "new_password": "Cao-Bang-2026!",
+            "your_password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    created = User.objects.get(username="lanhdao2")
+    assert created.role == "leadership" and created.province_id == dost.province_id and created.agency_id is None
+
+
+def test_a_secretary_account_needs_an_agency_and_says_so_once(dost_client):
+    response = dost_client.post(
+        reverse("accounts:create"),
+        {"username": "tk.x", "role": "secretary", "new_password": "Cao-Bang-2026!", "your_password": PASSWORD},
+    )
+    assert response.status_code == 200
+    assert response.content.decode().count("Thư ký ISO phải thuộc một cơ quan") == 1
+    assert not User.objects.filter(username="tk.x").exists()
+
+
 def test_dost_creates_a_secretary_who_can_sign_in(dost_client, agency, client):
     response = dost_client.post(
         reverse("accounts:create"),

@@ -48,6 +48,7 @@ def test_a_large_province_reads_the_same_figures_from_a_snapshot(dost_demo, sett
     with CaptureQueriesContext(connection) as queries:
         page = dost_demo.get(reverse("qms:dashboard")).content.decode()
     assert 'data-testid="computed-at"' in page and "Số liệu tính lúc" in page
+    assert re.search(r"cách đây \d+\xa0phút", page), "the age is in Vietnamese too"
     assert _main(page) == _main(live)
     assert len(queries) <= 6, [q["sql"] for q in queries]
 
