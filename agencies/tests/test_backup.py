@@ -2,10 +2,7 @@
 report and file; a restore refuses an install that holds data, and an archive with unsafe paths."""
 
 import io
-import os
 import sqlite3
-import subprocess
-import sys
 import tarfile
 import uuid
 from pathlib import Path
@@ -21,31 +18,16 @@ from agencies.models import Document, User
 from agencies.tests.factories import make_agency, make_province, make_user
 from agencies.uploads import document_store
 from inspections.models import AnnualReport, ReportFile
+from iso_tracker.tests.test_settings_guard import _run
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _manage(env_overrides, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "PYTEST"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "iso_tracker.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "restore-test-" + "x" * 50,
-            "ALLOWED_HOSTS": "localhost",
-            **env_overrides,
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """manage.py of the second install: its own database (or none: SQLite in its DATA_DIR) and media."""
+    overrides = {"SECRET_KEY": "restore-test-" + "x" * 50, "ALLOWED_HOSTS": "localhost", **env_overrides}
+    return _run(overrides, *args, drop=("DATABASE_URL", "MEDIA_ROOT", "DATA_DIR"))
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    }
+def _run(env_overrides: dict[str, str], *args: str, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """manage.py in a child process with production settings; `drop` removes more variables."""
+    removed = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", *drop)
+    env = {k: v for k, v in os.environ.items() if k not in removed}
     env.update({"DJANGO_SETTINGS_MODULE": "iso_tracker.settings", **env_overrides})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
