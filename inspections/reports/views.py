@@ -91,7 +91,8 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
     require_province_view(request.user)
     kind = request.POST.get("format")
     if kind not in ReportFile.Format.values:
-        raise PermissionDenied
+        messages.error(request, _("Choose PDF, Excel or Word."))
+        return redirect("inspections:annual_report", year)
     report = (
         services.report_for(province=request.user.province, year=year)
         if request.user.role == User.Role.DOST

@@ -107,6 +107,15 @@ def test_generated_in_the_background_once_per_version_of_the_data(dost_demo):
     assert "Lần một" in _pdf_text(b"".join(download.streaming_content))
 
 
+def test_an_unknown_format_gets_a_message_and_makes_nothing(dost_demo):
+    response = dost_demo.post(
+        reverse("inspections:annual_report_generate", args=[2019]), {"format": "odt"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Hãy chọn PDF, Excel hoặc Word." in response.content.decode()
+    assert not ReportFile.objects.exists()
+
+
 def test_secretaries_and_other_provinces_get_no_province_report(demo, client):
     dost = User.objects.get(username="dost")
     report = services.report_for(province=dost.province, year=2019)
