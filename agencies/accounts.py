@@ -10,6 +10,7 @@ import base64
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from iso_tracker.middleware import SESSION_OTP_REQUIRED, start_session
+from iso_tracker.middleware import SESSION_OTP_REQUIRED, SESSION_OTP_SETUP_REQUIRED, start_session
 from iso_tracker.pagination import paginate
 
 from .models import Agency, User
@@ -205,11 +206,20 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if confirmed:
         form = DisableForm(request.POST or None, device=confirmed, actor=user)
         if request.method == "POST" and form.is_valid():
+            if settings.TWO_FACTOR_REQUIRED and not user.is_superuser:
+                messages.error(
+                    request, _("Two-step sign-in is compulsory in this province; it cannot be switched off.")
+                )
+                return redirect("two_factor")
             TOTPDevice.objects.filter(user=user).delete()
             request.session[SESSION_OTP_REQUIRED] = False
             messages.success(request, _("Two-step sign-in is off."))
             return redirect("two_factor")
-        return render(request, "registration/two_factor.html", {"enabled": True, "form": form})
+        return render(
+            request,
+            "registration/two_factor.html",
+            {"enabled": True, "form": form, "compulsory": settings.TWO_FACTOR_REQUIRED},
+        )
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if pending is None:
         pending = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
@@ -219,13 +229,20 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         pending.save(update_fields=["confirmed"])
         otp_login(request, pending)
         request.session[SESSION_OTP_REQUIRED] = True
+        request.session[SESSION_OTP_SETUP_REQUIRED] = False
         messages.success(request, _("Two-step sign-in is on: from now on you give a code after your password."))
         return redirect("two_factor")
     secret = base64.b32encode(pending.bin_key).decode("ascii")
     return render(
         request,
         "registration/two_factor.html",
-        {"enabled": False, "form": form, "qr": _qr_data_uri(pending.config_url), "secret": secret},
+        {
+            "enabled": False,
+            "form": form,
+            "qr": _qr_data_uri(pending.config_url),
+            "secret": secret,
+            "compulsory": settings.TWO_FACTOR_REQUIRED,
+        },
     )
 
 

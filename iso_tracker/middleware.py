@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
@@ -25,10 +25,13 @@ class PreferredLanguageMiddleware(LocaleMiddleware):
 SESSION_AUTH_AT = "auth_at"
 SESSION_LAST_SEEN = "last_seen"
 SESSION_OTP_REQUIRED = "otp_required"
+SESSION_OTP_SETUP_REQUIRED = "otp_setup_required"
 # The last-seen time is written at most once a minute, so browsing does not write on every request.
 _LAST_SEEN_RESOLUTION = 60
 # What a signed-in user who still owes the second factor may reach.
 _BEFORE_SECOND_FACTOR = {"two_factor_verify", "logout", "set_language"}
+# What a DOST or leadership account without an authenticator app may reach where one is compulsory.
+_BEFORE_SET_UP = {"two_factor", "logout", "set_language"}
 
 
 def start_session(request, user) -> None:
@@ -38,13 +41,25 @@ def start_session(request, user) -> None:
     now = time.time()
     request.session[SESSION_AUTH_AT] = now
     request.session[SESSION_LAST_SEEN] = now
-    request.session[SESSION_OTP_REQUIRED] = user_has_device(user, confirmed=True)
+    has_device = user_has_device(user, confirmed=True)
+    request.session[SESSION_OTP_REQUIRED] = has_device
+    request.session[SESSION_OTP_SETUP_REQUIRED] = (
+        settings.TWO_FACTOR_REQUIRED and not has_device and getattr(user, "role", "") in ("dost", "leadership")
+    )
+
+
+def _url_name(request) -> str | None:
+    try:
+        return resolve(request.path_info).url_name
+    except Resolver404:
+        return None
 
 
 class SessionRulesMiddleware:
     """Ends a session after SESSION_IDLE_MINUTES without a request or SESSION_ABSOLUTE_HOURS after
-    sign-in, checked on the server whatever the cookie says; and holds an account that has a second
-    factor at the code page until the code is given."""
+    sign-in, checked on the server whatever the cookie says; holds an account that has a second
+    factor at the code page until the code is given; and, with TWO_FACTOR_REQUIRED, holds DOST and
+    leadership accounts without an authenticator app at its set-up page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,12 +72,10 @@ class SessionRulesMiddleware:
                 logout(request)
                 return redirect_to_login(request.get_full_path(), f"{resolve_url(settings.LOGIN_URL)}?expired=1")
             if request.session.get(SESSION_OTP_REQUIRED) and not user.is_verified():
-                try:
-                    url_name = resolve(request.path_info).url_name
-                except Resolver404:
-                    url_name = None
-                if url_name not in _BEFORE_SECOND_FACTOR:
+                if _url_name(request) not in _BEFORE_SECOND_FACTOR:
                     return redirect_to_login(request.get_full_path(), reverse("two_factor_verify"))
+            elif request.session.get(SESSION_OTP_SETUP_REQUIRED) and _url_name(request) not in _BEFORE_SET_UP:
+                return redirect("two_factor")
         return self.get_response(request)
 
     @staticmethod

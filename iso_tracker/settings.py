@@ -296,6 +296,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Optional second factor (TOTP, django-otp) for DOST and leadership accounts.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ISO Tracker")
+# true: DOST and leadership accounts must set up the second factor before anything else.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
 
 # Evidence uploads
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)

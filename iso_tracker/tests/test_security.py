@@ -312,3 +312,24 @@ def test_dost_removes_a_colleagues_lost_authenticator(dost_client, province):
     assert TOTPDevice.objects.filter(user=colleague).exists()
     dost_client.post(url, {"your_password": PASSWORD})
     assert not TOTPDevice.objects.filter(user=colleague).exists()
+
+
+def test_compulsory_two_step_sign_in_holds_staff_at_the_set_up_page(client, dost, secretary, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    _login(client, "dost")
+    held = client.get(reverse("agencies:list"))
+    assert held.status_code == 302 and held["Location"] == reverse("two_factor")
+    page = client.get(reverse("two_factor")).content.decode()
+    assert 'data-testid="two-factor-compulsory"' in page
+    device = TOTPDevice.objects.get(user=dost, confirmed=False)
+    assert client.post(reverse("two_factor"), {"token": _token(device)}).status_code == 302
+    assert client.get(reverse("agencies:list")).status_code == 200
+    # It cannot be switched off while compulsory.
+    device.refresh_from_db()
+    _wait_out_throttle(device)
+    client.post(reverse("two_factor"), {"token": _token(device, offset=1), "your_password": PASSWORD})
+    assert TOTPDevice.objects.filter(user=dost, confirmed=True).exists()
+    # Secretaries are not concerned.
+    other = Client()
+    _login(other, "thuky")
+    assert other.get(reverse("agencies:list")).status_code == 200
