@@ -9,4 +9,6 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from . import commands, receivers  # noqa: F401  (connects the signal receivers)
+
+        commands.audit_management_commands()

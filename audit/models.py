@@ -15,6 +15,7 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
         LOCKED_OUT = "locked_out", _("Locked out")
         JOB = "job", _("Background job")
+        COMMAND = "command", _("Management command")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

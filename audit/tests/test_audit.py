@@ -134,3 +134,15 @@ def test_a_queryset_update_over_many_rows_is_one_record_with_its_count(demo, cli
     assert event.actor == user and event.changes["notifications_notification"]["update"] == unread
     client.post(reverse("notifications:read"))  # nothing left unread: nothing written, nothing recorded
     assert len(_events(kind="write")) == 1
+
+
+def test_management_commands_that_write_are_recorded(db, tmp_path):
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--quiet-logins", stdout=open(tmp_path / "out.txt", "w"))
+    (event,) = _events(kind="command")
+    assert event.actor is None and event.actor_name.startswith("manage.py seed_demo (")
+    assert event.changes["agencies_agency"]["insert"] >= 77
+    # A command that writes nothing leaves nothing.
+    call_command("export_registry", "--as-of", "2019-12-31", "--output", str(tmp_path / "r.csv"))
+    assert len(_events(kind="command")) == 1
