@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import Agency
 from audit.models import AuditEvent
@@ -108,11 +109,11 @@ def test_a_background_job_that_writes_is_recorded(demo, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from notifications import tasks
 
-    tasks.sweep.apply()
+    tasks.sweep.apply(kwargs={"date_iso": timezone.localdate().isoformat()})
     (sweep,) = [e for e in _events(kind="job") if e.actor_name.startswith("notifications.tasks.sweep")]
     assert sweep.actor is None and sweep.changes["notifications_reminder"]["insert"] > 0
     # Run again: nothing new is due, nothing is written, nothing more is recorded.
-    tasks.sweep.apply()
+    tasks.sweep.apply(kwargs={"date_iso": timezone.localdate().isoformat()})
     assert len([e for e in _events(kind="job") if e.actor_name.startswith("notifications.tasks.sweep")]) == 1
 
 
@@ -123,7 +124,7 @@ def test_a_queryset_update_over_many_rows_is_one_record_with_its_count(demo, cli
     from notifications import tasks
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    tasks.sweep.apply()
+    tasks.sweep.apply(kwargs={"date_iso": timezone.localdate().isoformat()})
     user = User.objects.annotate(n=Count("notifications")).order_by("-n").first()
     unread = user.notifications.filter(read_at=None).count()
     assert unread > 1
