@@ -50,12 +50,18 @@ def province_users(user: User):
     return User.objects.filter(mine, is_superuser=False).select_related("agency")
 
 
-class ReauthMixin(forms.Form):
+class ReauthForm(forms.Form):
+    """The signed-in user's own password again, before a sensitive change (re-authentication)."""
+
     your_password = forms.CharField(
         label=gettext_lazy("Your own password, to confirm"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args, actor: User, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)
 
     def clean_your_password(self):
         password = self.cleaned_data["your_password"]
@@ -64,7 +70,7 @@ class ReauthMixin(forms.Form):
         return password
 
 
-class UserAccountForm(ReauthMixin, forms.ModelForm):
+class UserAccountForm(ReauthForm, forms.ModelForm):
     new_password = forms.CharField(
         label=gettext_lazy("New password"),
         required=False,
@@ -79,8 +85,7 @@ class UserAccountForm(ReauthMixin, forms.ModelForm):
         labels = {"last_name": gettext_lazy("Family and middle names"), "first_name": gettext_lazy("Given name")}
 
     def __init__(self, *args, actor: User, **kwargs):
-        self.actor = actor
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, actor=actor, **kwargs)
         # Every account a DOST member manages is of their province (the model's checks rely on it).
         self.instance.province_id = actor.province_id
         self.fields["role"].required = True
@@ -185,10 +190,8 @@ class TokenForm(forms.Form):
         return token
 
 
-class DisableForm(ReauthMixin, TokenForm):
-    def __init__(self, *args, actor: User, **kwargs):
-        self.actor = actor
-        super().__init__(*args, **kwargs)
+class DisableForm(ReauthForm, TokenForm):
+    pass
 
 
 def _qr_data_uri(url: str) -> str:
@@ -274,9 +277,3 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, form.errors["your_password"][0])
     return redirect("accounts:edit", account.pk)
-
-
-class ReauthForm(ReauthMixin):
-    def __init__(self, *args, actor: User, **kwargs):
-        self.actor = actor
-        super().__init__(*args, **kwargs)

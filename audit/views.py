@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from agencies.selectors import can_manage_registry
 from iso_tracker.pagination import paginate
 
 from .filters import AuditFilter
@@ -13,7 +14,7 @@ def visible_events(user):
     """DOST staff see their province's trail; the site administrator sees every province's."""
     if user.is_superuser:
         return AuditEvent.objects.all()
-    if user.is_dost and user.province_id and user.is_active:
+    if can_manage_registry(user):  # DOST staff of a province
         return AuditEvent.objects.filter(province_id=user.province_id)
     raise PermissionDenied(_("The audit trail is for DOST staff."))
 

@@ -16,7 +16,7 @@ def staff(province):
     return make_user("canbo", User.Role.DOST, province=province, password=PASSWORD)
 
 
-def _login(client, username, password, address="10.0.0.1"):
+def _login(client, username, password=PASSWORD, address="10.0.0.1"):
     return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
 
 

@@ -15,14 +15,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.models import User
 from agencies.tests.factories import make_user
+from iso_tracker.tests.test_auth import PASSWORD, _login
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "Mật-khẩu-thử-2019"
-
-
-def _login(client, username, password=PASSWORD):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR="10.0.0.1")
 
 
 def _token(device: TOTPDevice, offset: int = 0) -> str:
