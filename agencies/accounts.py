@@ -1,7 +1,10 @@
 """User accounts of a province, managed by its DOST staff; and the optional second factor (TOTP).
 
 Changing an account's role, agency, status or password asks the DOST staff member for their own
-password again (re-authentication), so that an unattended signed-in browser cannot hand out roles."""
+password again (re-authentication), so that an unattended signed-in browser cannot hand out roles.
+A password given again is checked like a sign-in, throttled by django-axes (`password_confirmed`).
+
+Every view accepts only the methods it serves (others: 405), and a GET writes nothing."""
 
 from __future__ import annotations
 
@@ -9,29 +12,36 @@ import base64
 
 import qrcode
 import qrcode.image.svg
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, get_credentials, get_failure_limit
+from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from iso_tracker.middleware import SESSION_OTP_REQUIRED, SESSION_OTP_SETUP_REQUIRED, start_session
 from iso_tracker.pagination import paginate
+from iso_tracker.permissions import can, require
 
 from .models import Agency, User
-from .selectors import can_manage_registry
 
 
 @receiver(user_logged_in)
@@ -40,12 +50,85 @@ def _stamp_new_session(sender, request, user, **kwargs):
         start_session(request, user)
 
 
+# A page with a form: shown by GET (and HEAD), submitted by POST; any other method is refused (405).
+require_page_or_form = require_http_methods(["GET", "HEAD", "POST"])
+
+
+# --- A password given again is throttled like signing in --------------------------------------
+
+
+class AddressLimitHandler(AxesDatabaseHandler):
+    """django-axes' database handler (AXES_HANDLER), plus a limit per address across user names.
+
+    Axes locks a user name at one address after AXES_FAILURE_LIMIT failures, which a password sprayed
+    over many user names never reaches. So an address with AXES_ADDRESS_FAILURE_LIMIT failures within
+    the cool-off, all user names together, is locked out for every user name until they age out."""
+
+    def get_failures(self, request, credentials=None) -> int:
+        failures = super().get_failures(request, credentials)
+        if request.axes_ip_address is None:
+            return failures
+        recent = AccessAttempt.objects.filter(
+            ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
+        )
+        at_address = recent.aggregate(total=Sum("failures_since_start"))["total"] or 0
+        if at_address >= settings.AXES_ADDRESS_FAILURE_LIMIT:
+            return max(failures, get_failure_limit(request, credentials))
+        return failures
+
+
+def password_confirmed(request: HttpRequest, user: User, password: str) -> bool:
+    """Is `password` the signed-in `user`'s own (re-authentication, or the old password of a change)?
+
+    Checked like a sign-in, through `authenticate`, which django-axes watches: a wrong password counts
+    against the same limits, and once the user name (at this address) or the address is locked out,
+    even the right password is refused: a ValidationError says so. Success forgets the failures, as
+    signing in does."""
+    confirmed = authenticate(request, username=user.get_username(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        request.axes_locked_out = False  # the form says so; AxesMiddleware would show the sign-in lockout page
+        minutes = int(get_cool_off(request).total_seconds() // 60)
+        message = ngettext(
+            "Too many wrong passwords: try again in %(minutes)d minute. Nothing was changed.",
+            "Too many wrong passwords: try again in %(minutes)d minutes. Nothing was changed.",
+            minutes,
+        )
+        raise forms.ValidationError(message % {"minutes": minutes}, code="locked_out")
+    if confirmed is None or confirmed.pk != user.pk:
+        return False
+    if settings.AXES_ENABLED and settings.AXES_RESET_ON_SUCCESS:
+        AxesProxyHandler.update_request(request)
+        AxesProxyHandler.get_implementation().reset_user_attempts(request, get_credentials(user.get_username()))
+    return True
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, with the old password checked like a sign-in (`password_confirmed`)."""
+
+    def __init__(self, user, *args, request: HttpRequest, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not password_confirmed(self.request, self.user, old_password):
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
+    http_method_names = ["get", "head", "post"]
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
 # --- The accounts of a province ---------------------------------------------------------------
 
 
 def province_users(user: User):
-    if not can_manage_registry(user):
-        raise PermissionDenied(_("User accounts are managed by DOST staff."))
+    require(user, "accounts.manage")
     mine = Q(province_id=user.province_id) | Q(agency__province_id=user.province_id)
     return User.objects.filter(mine, is_superuser=False).select_related("agency")
 
@@ -59,13 +142,14 @@ class ReauthForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, actor: User, **kwargs):
-        self.actor = actor
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        self.request = request
+        self.actor = request.user
         super().__init__(*args, **kwargs)
 
     def clean_your_password(self):
         password = self.cleaned_data["your_password"]
-        if not self.actor.check_password(password):
+        if not password_confirmed(self.request, self.actor, password):
             raise forms.ValidationError(_("Your password is wrong; nothing was changed."))
         return password
 
@@ -84,8 +168,9 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         fields = ["username", "last_name", "first_name", "email", "role", "agency", "is_active"]
         labels = {"last_name": gettext_lazy("Family and middle names"), "first_name": gettext_lazy("Given name")}
 
-    def __init__(self, *args, actor: User, **kwargs):
-        super().__init__(*args, actor=actor, **kwargs)
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        actor = self.actor
         # Every account a DOST member manages is of their province (the model's checks rely on it).
         self.instance.province_id = actor.province_id
         self.fields["role"].required = True
@@ -123,6 +208,8 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
     users = province_users(request.user).order_by("role", "agency__name", "username")
+    if request.method not in ("GET", "HEAD"):  # after the permission: others are refused (403) whatever the method
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     q = request.GET.get("q", "").strip()
     if q:
         users = users.filter(
@@ -136,7 +223,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 def _user_form(request: HttpRequest, account: User | None) -> HttpResponse:
-    form = UserAccountForm(request.POST or None, instance=account, actor=request.user)
+    form = UserAccountForm(request.POST or None, instance=account, request=request)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         messages.success(request, _("The account %(name)s was saved.") % {"name": saved.username})
@@ -145,12 +232,14 @@ def _user_form(request: HttpRequest, account: User | None) -> HttpResponse:
     return render(request, "registration/user_form.html", {"form": form, "title": title, "account": account})
 
 
+@require_page_or_form
 @login_required
 def user_create(request: HttpRequest) -> HttpResponse:
     province_users(request.user)
     return _user_form(request, None)
 
 
+@require_page_or_form
 @login_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(province_users(request.user), pk=pk)
@@ -163,7 +252,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _may_use_second_factor(user: User) -> bool:
-    return user.is_superuser or user.role in (User.Role.DOST, User.Role.LEADERSHIP)
+    return can(user, "two_factor.use")
 
 
 class TokenForm(forms.Form):
@@ -199,15 +288,18 @@ def _qr_data_uri(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
 
 
+@require_page_or_form
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Status, set-up (scan the code, confirm with one code) and switching off."""
+    """Status, set-up (ask for a key, scan its code, confirm with one code) and switching off.
+
+    A visit writes nothing: the key (an unconfirmed device) is made by the set-up button's POST."""
     user = request.user
     if not _may_use_second_factor(user):
         raise PermissionDenied(_("Two-step sign-in is offered to DOST staff and leadership."))
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if confirmed:
-        form = DisableForm(request.POST or None, device=confirmed, actor=user)
+        form = DisableForm(request.POST or None, device=confirmed, request=request)
         if request.method == "POST" and form.is_valid():
             if settings.TWO_FACTOR_REQUIRED and not user.is_superuser:
                 messages.error(
@@ -224,8 +316,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             {"enabled": True, "form": form, "compulsory": settings.TWO_FACTOR_REQUIRED},
         )
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if request.method == "POST" and (pending is None or "set_up" in request.POST):
+        if pending is None:
+            TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+        return redirect("two_factor")
     if pending is None:
-        pending = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+        return render(
+            request,
+            "registration/two_factor.html",
+            {"enabled": False, "form": None, "compulsory": settings.TWO_FACTOR_REQUIRED},
+        )
     form = TokenForm(request.POST or None, device=pending)
     if request.method == "POST" and form.is_valid():
         pending.confirmed = True
@@ -249,6 +349,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_page_or_form
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in, for an account that has an authenticator app."""
@@ -268,9 +369,13 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    """DOST staff remove a colleague's lost authenticator app (with their own password)."""
+    """DOST staff remove a colleague's lost authenticator app (with their own password); not their own."""
     account = get_object_or_404(province_users(request.user), pk=pk)
-    form = ReauthForm(request.POST, actor=request.user)
+    if account.pk == request.user.pk:
+        raise PermissionDenied(
+            _("Your own authenticator app is switched off on the two-step sign-in page, with a code.")
+        )
+    form = ReauthForm(request.POST, request=request)
     if form.is_valid():
         TOTPDevice.objects.filter(user=account).delete()
         messages.success(request, _("The authenticator app of %(name)s was removed.") % {"name": account.username})

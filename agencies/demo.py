@@ -11,6 +11,8 @@ import datetime
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from iso_tracker.permissions import SYSTEM
+
 from . import services
 from .models import Agency, Category, Province, User
 from .services import LegalBasis
@@ -101,6 +103,7 @@ def _build_2019(province: Province) -> dict[str, Agency]:
     def add(code: str, name: str, category: str, parent: str | None = None, locality: str = "Cao Bằng", **extra):
         number = len(made)
         made[code] = services.agency_create(
+            actor=SYSTEM,
             province=province,
             code=code,
             name=name,
@@ -140,13 +143,18 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
     for gone, stays in (("H04", "H05"), ("H06", "H07")):
         for office_gone, office_stays in zip(_offices_of(gone), _offices_of(stays), strict=True):
             services.reorganisation_merge(
-                province=province, predecessors=[fresh(office_gone)], into=fresh(office_stays), basis=basis_2020
+                actor=SYSTEM,
+                province=province,
+                predecessors=[fresh(office_gone)],
+                into=fresh(office_stays),
+                basis=basis_2020,
             )
         services.reorganisation_merge(
-            province=province, predecessors=[fresh(gone)], into=fresh(stays), basis=basis_2020
+            actor=SYSTEM, province=province, predecessors=[fresh(gone)], into=fresh(stays), basis=basis_2020
         )
     # Quảng Uyên and Phục Hòa into the new Quảng Hòa: the new committee, its offices, then the old committees.
     made["H14"] = services.agency_create(
+        actor=SYSTEM,
         province=province,
         code="H14",
         name="UBND huyện Quảng Hòa",
@@ -159,6 +167,7 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
     )
     for (suffix, office), new_code in zip(OFFICES, _offices_of("H14"), strict=True):
         services.reorganisation_merge(
+            actor=SYSTEM,
             province=province,
             predecessors=[fresh(f"H09-{suffix}"), fresh(f"H10-{suffix}")],
             new_agency={
@@ -172,18 +181,20 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         )
         made[new_code] = Agency.objects.get(province=province, code=new_code)
     services.reorganisation_merge(
-        province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"), basis=basis_2020
+        actor=SYSTEM, province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"), basis=basis_2020
     )
 
     # 1/3/2025: Information and Communications merges into Science and Technology; Ban Dân tộc renamed.
     signed, effective = datetime.date(2025, 2, 26), datetime.date(2025, 3, 1)
     services.reorganisation_merge(
+        actor=SYSTEM,
         province=province,
         predecessors=[fresh("STTTT")],
         into=fresh("SKHCN"),
         basis=LegalBasis("05/2025/NQ-HĐND", signed, effective, DEMO_NOTE),
     )
     services.reorganisation_rename(
+        actor=SYSTEM,
         province=province,
         agency=fresh("BDT"),
         new_name="Sở Dân tộc và Tôn giáo",
@@ -193,6 +204,7 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
     # 1/7/2025: two-tier local government. The three wards merge into one; the district level goes.
     signed, effective = datetime.date(2025, 6, 16), datetime.date(2025, 7, 1)
     services.reorganisation_merge(
+        actor=SYSTEM,
         province=province,
         predecessors=[fresh(code) for code, _name in COMMUNES],
         new_agency={
@@ -209,6 +221,7 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         province=province, category__in=[Category.DISTRICT_PC, Category.DISTRICT_OFFICE], ended_on__isnull=True
     )
     services.reorganisation_dissolve(
+        actor=SYSTEM,
         province=province,
         agencies=list(district_level),
         basis=LegalBasis("72/2025/QH15", signed, effective, DEMO_NOTE),

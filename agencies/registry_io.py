@@ -3,6 +3,11 @@
 The column headers are Vietnamese and fixed whatever the interface language, because the file is
 an exchange format: a file exported in English must import again. Category cells hold the
 Vietnamese label; an import also accepts the English label or the internal key.
+
+Every exported cell goes through `iso_tracker.spreadsheets.safe_cell` (a value that a spreadsheet
+would take for a formula gets a leading quote) and every imported one through `unescape_cell` (one
+such quote is removed), so an exported file imports again unchanged. An upload is refused by its
+size before it is opened and read one row at a time up to MAX_IMPORT_ROWS (see `spreadsheets`).
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from iso_tracker import spreadsheets
+from iso_tracker.spreadsheets import ImportFileError, cell_text, safe_row, unescape_cell
+
 from . import services
-from .models import Agency, AgencyVersion, Category, Province
+from .models import Agency, AgencyVersion, Category, Province, User
 
 CODE, NAME, CATEGORY, PARENT_CODE, PARENT, LOCALITY, PROVINCE = (
     "Mã cơ quan",
@@ -81,7 +89,7 @@ def write_csv(rows: Iterable[AgencyVersion], out: io.TextIOBase) -> None:
     out.write("\ufeff")
     writer = csv.writer(out)
     for cells in export_rows(rows):
-        writer.writerow(cells)
+        writer.writerow(safe_row(cells))
 
 
 def write_xlsx(rows: Iterable[AgencyVersion], out: io.BufferedIOBase, *, title: str) -> None:
@@ -93,9 +101,9 @@ def write_xlsx(rows: Iterable[AgencyVersion], out: io.BufferedIOBase, *, title: 
     sheet.freeze_panes = "A2"
     for number, cells in enumerate(export_rows(rows)):
         if number == 0:
-            sheet.append([_bold(workbook, sheet, c) for c in cells])
+            sheet.append([_bold(workbook, sheet, c) for c in safe_row(cells)])
         else:
-            sheet.append(cells)
+            sheet.append(safe_row(cells))
     workbook.save(out)
 
 
@@ -126,61 +134,50 @@ class ImportResult:
         return not self.errors
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header row, missing columns)."""
+# ImportFileError (the file as a whole cannot be read) comes from iso_tracker.spreadsheets.
 
 
 def read_table(filename: str, content: bytes, required: list[str] = REQUIRED_HEADERS) -> list[dict[str, str]]:
-    """Rows of an uploaded .xlsx or .csv as dicts keyed by the stripped header text."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken file
-            raise ImportFileError(_("The file is not a readable Excel (.xlsx) workbook.")) from exc
-        raw = [
-            ["" if v is None else _cell_text(v) for v in r] for r in workbook.worksheets[0].iter_rows(values_only=True)
-        ]
-    elif name.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(_("The CSV file must be encoded in UTF-8.")) from exc
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        try:
-            raw = list(csv.reader(io.StringIO(text), dialect))
-        except csv.Error as exc:
-            raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
-    else:
-        raise ImportFileError(_("Upload an Excel (.xlsx) or CSV (.csv) file."))
-    raw = [r for r in raw if any(str(c).strip() for c in r)]
-    if not raw:
-        raise ImportFileError(_("The file is empty."))
-    headers = [str(h).strip() for h in raw[0]]
-    missing = [h for h in required if h not in headers]
-    if missing:
-        raise ImportFileError(_("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)})
-    if len(raw) - 1 > MAX_IMPORT_ROWS:
-        raise ImportFileError(_("The file has more than %(n)s rows.") % {"n": MAX_IMPORT_ROWS})
+    """Rows of an uploaded .xlsx or .csv as dicts keyed by the stripped header text (the first non-blank
+    row), each cell stripped and unescaped. ImportFileError for a file too large, unreadable, without
+    the `required` columns, or with more than MAX_IMPORT_ROWS rows (found while reading, never after)."""
+    headers: list[str] | None = None
     rows = []
-    for r in raw[1:]:
-        row = {h: str(r[i]).strip() if i < len(r) else "" for i, h in enumerate(headers) if h}
-        row[EXTRA_CELLS] = str(sum(1 for cell in r[len(headers) :] if str(cell).strip()))
+    for raw in spreadsheets.read_rows(filename, content, max_rows=MAX_IMPORT_ROWS):
+        cells = [cell_text(value) for value in raw]
+        if not any(cell.strip() for cell in cells):
+            continue
+        if headers is None:
+            headers = [cell.strip() for cell in cells]
+            missing = [h for h in required if h not in headers]
+            if missing:
+                raise ImportFileError(
+                    _("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
+                )
+            continue
+        row = {h: unescape_cell(cells[i].strip()) if i < len(cells) else "" for i, h in enumerate(headers) if h}
+        row[EXTRA_CELLS] = str(sum(1 for cell in cells[len(headers) :] if cell.strip()))
         rows.append(row)
+    if headers is None:
+        raise ImportFileError(_("The file is empty."))
     return rows
 
 
-def _cell_text(value) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.date().strftime("%d/%m/%Y")
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def control_character_errors(number: int, row: dict[str, str]) -> list[RowError]:
+    """One error per cell of the row holding a control character (NUL…), which no database row may hold."""
+    errors = []
+    for header, value in row.items():
+        code = spreadsheets.control_character(value) if header != EXTRA_CELLS else None
+        if code:
+            errors.append(
+                RowError(
+                    number,
+                    header,
+                    _("The cell holds a control character (%(code)s) that cannot be saved; remove it.")
+                    % {"code": code},
+                )
+            )
+    return errors
 
 
 def _category_lookup() -> dict[str, str]:
@@ -202,7 +199,7 @@ def _parse_date(text: str) -> datetime.date | None:
     raise ValueError(text)
 
 
-def import_registry(*, province: Province, filename: str, content: bytes) -> ImportResult:
+def import_registry(*, province: Province, filename: str, content: bytes, actor: User) -> ImportResult:
     """Validate every row, then create new agencies and correct existing ones (matched by code).
 
     Any bad row: the result lists each (row number as in the file, column, reason) and nothing is saved.
@@ -216,6 +213,10 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
 
     categories = _category_lookup()
     existing = {a.code: a for a in Agency.objects.filter(province=province)}
+    by_pk = {a.pk: a for a in existing.values()}
+    for agency in existing.values():  # one object per agency: a parent changed by one row is seen by the next
+        if agency.parent_id in by_pk:
+            agency.parent = by_pk[agency.parent_id]
     file_codes: dict[str, int] = {}
     parsed: list[tuple[int, dict]] = []
     email, url = EmailValidator(), URLValidator()
@@ -226,6 +227,7 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
             result.errors.append(RowError(number, column, message))
 
         data: dict = {}
+        result.errors.extend(control_character_errors(number, row))
         if row.get(EXTRA_CELLS, "0") != "0":
             error("", _("The row has more cells than the header row; a comma inside a value needs quotes."))
         code = row.get(CODE, "")
@@ -302,16 +304,15 @@ def import_registry(*, province: Province, filename: str, content: bytes) -> Imp
                     _("%(code)s has ended; its record can no longer be changed by import.") % {"code": code},
                 )
             )
+    result.errors.extend(_loop_errors(parsed, file_codes, existing))
     if result.errors:
         return result
 
-    ordered = _parents_first(parsed, result)
-    if result.errors:
-        return result
+    ordered = _parents_first(parsed)
     try:
         with transaction.atomic():
             for number, data in ordered:
-                _save_row(province, existing, number, data, result)
+                _save_row(province, existing, number, data, result, actor)
             if result.errors:
                 raise _Rollback
     except _Rollback:
@@ -323,37 +324,61 @@ class _Rollback(Exception):
     pass
 
 
-def _parents_first(parsed: list[tuple[int, dict]], result: ImportResult) -> list[tuple[int, dict]]:
+def _loop_errors(
+    parsed: list[tuple[int, dict]], file_codes: dict[str, int], existing: dict[str, Agency]
+) -> list[RowError]:
+    """One error per loop the parent codes would make once imported, through rows of the file and
+    agencies already registered alike (A under B in the file, B under A in the registry). Each is
+    reported on the row of the loop's first code in the file."""
+    parent_of = {code: agency.parent.code for code, agency in existing.items() if agency.parent_id}
+    for number, data in parsed:
+        if file_codes.get(data["code"]) == number:
+            parent_of[data["code"]] = data["parent_code"]
+    errors, settled = [], set()  # settled: codes whose line of parents has been followed to its end
+    for start in file_codes:
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        code = start
+        while code and code not in settled and code not in on_path:
+            on_path[code] = len(path)
+            path.append(code)
+            code = parent_of.get(code, "")
+        settled.update(path)
+        if code not in on_path:
+            continue
+        loop = path[on_path[code] :]
+        rows = sorted((file_codes[c], c) for c in loop if c in file_codes)
+        if len(loop) < 2 or not rows:  # a code under itself has its own message
+            continue
+        number, first = rows[0]
+        at = loop.index(first)
+        loop = [*loop[at:], *loop[:at], first]
+        errors.append(
+            RowError(number, PARENT_CODE, _("The parent codes form a loop: %(loop)s.") % {"loop": " → ".join(loop)})
+        )
+    return sorted(errors, key=lambda e: e.row)
+
+
+def _parents_first(parsed: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """The rows in the order to save them: a parent given in the file before the units under it (the
+    parent codes form no loop: see _loop_errors)."""
     by_code = {data["code"]: (number, data) for number, data in parsed}
-    ordered, state = [], {}
-
-    def visit(code: str, chain: tuple[str, ...]) -> None:
-        if state.get(code) == "done":
-            return
-        number, data = by_code[code]
-        if code in chain:
-            result.errors.append(
-                RowError(
-                    number,
-                    PARENT_CODE,
-                    _("The parent codes form a loop: %(loop)s.") % {"loop": " → ".join([*chain, code])},
-                )
-            )
-            state[code] = "done"
-            return
-        parent_code = data["parent_code"]
-        if parent_code in by_code:
-            visit(parent_code, (*chain, code))
-        if state.get(code) != "done":
-            state[code] = "done"
-            ordered.append((number, data))
-
-    for code in by_code:
-        visit(code, ())
+    ordered, done = [], set()
+    for start in by_code:
+        chain: list[str] = []
+        code = start
+        while code in by_code and code not in done and code not in chain:
+            chain.append(code)
+            code = by_code[code][1]["parent_code"]
+        for link in reversed(chain):
+            done.add(link)
+            ordered.append(by_code[link])
     return ordered
 
 
-def _save_row(province: Province, existing: dict[str, Agency], number: int, data: dict, result: ImportResult) -> None:
+def _save_row(
+    province: Province, existing: dict[str, Agency], number: int, data: dict, result: ImportResult, actor: User
+) -> None:
     parent = existing.get(data["parent_code"]) if data["parent_code"] else None
     fields = {k: v for k, v in data.items() if k not in ("parent_code", "code")}
     try:
@@ -365,10 +390,11 @@ def _save_row(province: Province, existing: dict[str, Agency], number: int, data
             if data["established_on"] and data["established_on"] != agency.established_on:
                 changed["established_on"] = data["established_on"]
             if changed:
-                services.agency_update(agency=agency, **changed)
+                services.agency_update(actor=actor, agency=agency, **changed)
                 result.updated += 1
         else:
             existing[data["code"]] = services.agency_create(
+                actor=actor,
                 province=province, code=data["code"], parent=parent, **fields
             )
             result.created += 1

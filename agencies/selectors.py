@@ -5,70 +5,33 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
+
+from iso_tracker.permissions import is_secretary, province_scope, scope
 
 from .models import Agency, AgencyVersion, Category, Province, Reorganisation, User, valid_on
 
 
-def _scope(user: User, agency_path: str) -> Q:
-    """The agencies `user` may see, as a filter on the agency reached through `agency_path`."""
-    prefix = f"{agency_path}__" if agency_path else ""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser and not user.role:
-        return Q()
-    if user.role in (User.Role.DOST, User.Role.LEADERSHIP) and user.province_id:
-        return Q(**{f"{prefix}province_id": user.province_id})
-    if user.role == User.Role.SECRETARY and user.agency_id:
-        return Q(**{f"{agency_path}_id" if agency_path else "pk": user.agency_id})
-    return Q(pk__in=[])
-
-
 def visible_agencies(user: User) -> QuerySet[Agency]:
-    return Agency.objects.filter(_scope(user, ""))
+    return Agency.objects.filter(scope(user))
 
 
 def visible_versions(user: User) -> QuerySet[AgencyVersion]:
-    return AgencyVersion.objects.filter(_scope(user, "agency"))
+    return AgencyVersion.objects.filter(scope(user, "agency"))
 
 
 def visible_reorganisations(user: User) -> QuerySet[Reorganisation]:
-    if user.is_authenticated and user.role == User.Role.SECRETARY:
+    """A secretary sees the reorganisations their agency took part in; DOST and leadership their province's."""
+    if is_secretary(user):
         mine = Q(predecessors=user.agency_id) | Q(successors=user.agency_id)
         ids = Reorganisation.objects.filter(mine).values("pk")
         return Reorganisation.objects.filter(pk__in=ids)
-    if user.is_authenticated and user.role in (User.Role.DOST, User.Role.LEADERSHIP):
-        return Reorganisation.objects.filter(province_id=user.province_id)
-    if user.is_authenticated and user.is_superuser and not user.role:
-        return Reorganisation.objects.all()
-    return Reorganisation.objects.none()
+    return Reorganisation.objects.filter(province_scope(user))
 
 
 def visible_provinces(user: User) -> QuerySet[Province]:
-    if user.is_authenticated and user.is_superuser and not user.role:
-        return Province.objects.all()
-    return Province.objects.filter(pk=user.province_id) if user.is_authenticated else Province.objects.none()
-
-
-def can_manage_registry(user: User) -> bool:
-    """Create agencies, import, and record reorganisations: DOST staff of a province."""
-    return user.is_authenticated and user.is_active and user.role == User.Role.DOST and bool(user.province_id)
-
-
-def require_province_view(user: User) -> None:
-    """The province-wide figures, lists and reports are for DOST staff and leadership of a province."""
-    if user.role not in (User.Role.DOST, User.Role.LEADERSHIP) or not user.province_id:
-        raise PermissionDenied(_("The province's figures are for DOST staff and leadership."))
-
-
-def can_edit_agency(user: User, agency: Agency) -> bool:
-    """DOST edits any agency it sees; a secretary edits the contact data of their own agency."""
-    if can_manage_registry(user):
-        return True
-    return user.is_authenticated and user.role == User.Role.SECRETARY and user.agency_id == agency.pk
+    return Province.objects.filter(province_scope(user, "")) if user.is_authenticated else Province.objects.none()
 
 
 # The registry lists agencies in the order of seed fact F5, not alphabetically by category key.

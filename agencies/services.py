@@ -14,6 +14,8 @@ from django.db.models import F, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from iso_tracker.permissions import require
+
 from .models import Agency, AgencyVersion, EndReason, Province, Reorganisation, User
 
 DATED_FIELDS = ("name", "category", "parent", "locality")
@@ -65,6 +67,7 @@ def _validate_parent(agency: Agency, parent: Agency | None, on: datetime.date | 
 @transaction.atomic
 def agency_create(
     *,
+    actor: User,
     province: Province,
     code: str,
     name: str,
@@ -75,6 +78,7 @@ def agency_create(
     reorganisation: Reorganisation | None = None,
     **contacts: Any,
 ) -> Agency:
+    require(actor, "registry.manage", province)
     unknown = set(contacts) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"unknown agency fields: {sorted(unknown)}")
@@ -104,14 +108,18 @@ def agency_create(
 
 
 @transaction.atomic
-def agency_update(*, agency: Agency, **fields: Any) -> Agency:
+def agency_update(*, actor: User, agency: Agency, **fields: Any) -> Agency:
     """Correct an agency's current data in place (a typo, a new phone number).
 
-    A change with a legal basis (a rename, a transfer) is a reorganisation instead: it opens a new
-    dated version and keeps the old one."""
+    DOST corrects any field; the agency's secretary only its contact data. A change with a legal
+    basis (a rename, a transfer) is a reorganisation instead: it opens a new dated version and keeps
+    the old one."""
     unknown = set(fields) - set(DATED_FIELDS) - set(CONTACT_FIELDS) - {"code", "established_on"}
     if unknown:
         raise TypeError(f"unknown agency fields: {sorted(unknown)}")
+    require(actor, "agency.edit", agency)
+    if set(fields) - set(CONTACT_FIELDS):
+        require(actor, "registry.manage", agency)
     for field, value in fields.items():
         setattr(agency, field, value.strip() if isinstance(value, str) else value)
     agency.full_clean()
@@ -185,10 +193,9 @@ def _same_province(province: Province, agencies: Iterable[Agency]) -> None:
         raise ValidationError(_("All agencies of a reorganisation must be in the same province."))
 
 
-def _start(
-    kind: str, province: Province, agencies: Sequence[Agency], basis: LegalBasis, actor: User | None
-) -> Reorganisation:
+def _start(kind: str, province: Province, agencies: Sequence[Agency], basis: LegalBasis, actor: User) -> Reorganisation:
     """Check that `agencies` can change on the effective date, then record the reorganisation."""
+    require(actor, "registry.manage", province)
     _same_province(province, agencies)
     _check_can_change(agencies, basis.effective_date)
     reorganisation = Reorganisation(
@@ -198,7 +205,7 @@ def _start(
         decision_date=basis.decision_date,
         effective_date=basis.effective_date,
         note=basis.note.strip(),
-        created_by=actor,
+        created_by=actor if isinstance(actor, User) else None,
     )
     reorganisation.full_clean()
     reorganisation.save()
@@ -233,9 +240,12 @@ def _open_version(agency: Agency, reorganisation: Reorganisation, **changes: Any
     return reorganisation
 
 
-def _create_successors(reorganisation: Reorganisation, new_agencies: Sequence[dict[str, Any]]) -> list[Agency]:
+def _create_successors(
+    reorganisation: Reorganisation, new_agencies: Sequence[dict[str, Any]], actor: User
+) -> list[Agency]:
     return [
         agency_create(
+            actor=actor,
             province=reorganisation.province,
             established_on=reorganisation.effective_date,
             reorganisation=reorganisation,
@@ -253,7 +263,7 @@ def reorganisation_merge(
     into: Agency | None = None,
     new_agency: dict[str, Any] | None = None,
     basis: LegalBasis,
-    actor: User | None = None,
+    actor: User,
 ) -> Reorganisation:
     """Merge `predecessors` into an existing agency (`into`) or into a new one (`new_agency`)."""
     if (into is None) == (new_agency is None):
@@ -268,7 +278,7 @@ def reorganisation_merge(
     _check_no_orphans(predecessors, basis.effective_date)
     reorganisation = _start(Reorganisation.Kind.MERGE, province, predecessors, basis, actor)
     _end(predecessors, reorganisation, EndReason.MERGED)
-    reorganisation.successors.set([into] if into else _create_successors(reorganisation, [new_agency]))
+    reorganisation.successors.set([into] if into else _create_successors(reorganisation, [new_agency], actor))
     return reorganisation
 
 
@@ -279,7 +289,7 @@ def reorganisation_split(
     predecessor: Agency,
     new_agencies: Sequence[dict[str, Any]],
     basis: LegalBasis,
-    actor: User | None = None,
+    actor: User,
 ) -> Reorganisation:
     """End `predecessor` and create two or more new agencies from it."""
     if len(new_agencies) < 2:
@@ -287,13 +297,13 @@ def reorganisation_split(
     _check_no_orphans([predecessor], basis.effective_date)
     reorganisation = _start(Reorganisation.Kind.SPLIT, province, [predecessor], basis, actor)
     _end([predecessor], reorganisation, EndReason.SPLIT)
-    reorganisation.successors.set(_create_successors(reorganisation, new_agencies))
+    reorganisation.successors.set(_create_successors(reorganisation, new_agencies, actor))
     return reorganisation
 
 
 @transaction.atomic
 def reorganisation_rename(
-    *, province: Province, agency: Agency, new_name: str, basis: LegalBasis, actor: User | None = None
+    *, province: Province, agency: Agency, new_name: str, basis: LegalBasis, actor: User
 ) -> Reorganisation:
     new_name = new_name.strip()
     if not new_name or new_name == agency.name:
@@ -304,7 +314,7 @@ def reorganisation_rename(
 
 @transaction.atomic
 def reorganisation_transfer(
-    *, province: Province, agency: Agency, new_parent: Agency | None, basis: LegalBasis, actor: User | None = None
+    *, province: Province, agency: Agency, new_parent: Agency | None, basis: LegalBasis, actor: User
 ) -> Reorganisation:
     if new_parent == agency.parent:
         raise ValidationError({"new_parent": _("The agency already sits under that parent.")})
@@ -315,7 +325,7 @@ def reorganisation_transfer(
 
 @transaction.atomic
 def reorganisation_dissolve(
-    *, province: Province, agencies: Sequence[Agency], basis: LegalBasis, actor: User | None = None
+    *, province: Province, agencies: Sequence[Agency], basis: LegalBasis, actor: User
 ) -> Reorganisation:
     """Dissolve one or more agencies by one decision (e.g. the abolition of the district level)."""
     agencies = list(agencies)

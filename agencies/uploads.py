@@ -71,7 +71,7 @@ def document_store(*, agency: Agency, upload: UploadedFile, actor: User | None) 
         original_name=PurePath(upload.name).name[:255],
         content_type=ALLOWED[extension],
         size=upload.size,
-        uploaded_by=actor,
+        uploaded_by=actor if isinstance(actor, User) else None,
     )
     document.file.save("upload", upload, save=False)
     document.save()

@@ -5,16 +5,17 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from iso_tracker.pagination import paginate
+from iso_tracker.permissions import can, require
 
 from . import registry_io, services
 from .filters import RegistryFilter
@@ -22,8 +23,6 @@ from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportFo
 from .history import change_log
 from .models import Agency, AgencyVersion, Category, Document, Reorganisation
 from .selectors import (
-    can_edit_agency,
-    can_manage_registry,
     category_counts,
     registry_rows,
     visible_agencies,
@@ -41,19 +40,16 @@ REORGANISATION_SERVICES = {
 }
 
 
-def _require_manager(request: HttpRequest) -> None:
-    if not can_manage_registry(request.user):
-        raise PermissionDenied(_("Only DOST staff can change the registry."))
-
-
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_secretary and request.user.agency_id:
+    if not can(request.user, "province.view") and request.user.agency_id:
         return redirect("agencies:detail", request.user.agency_id)
     return redirect("agencies:list")
 
 
 @login_required
+@require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
     registry = RegistryFilter(request.GET, user=request.user)
     page, query = paginate(request, registry.qs)
@@ -70,12 +66,13 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "as_of": registry.as_of_date,
             "is_today": registry.as_of_date == timezone.localdate(),
             "query": query,
-            "can_manage": can_manage_registry(request.user),
+            "can_manage": can(request.user, "registry.manage"),
         },
     )
 
 
 @login_required
+@require_safe
 def agency_export(request: HttpRequest, fmt: str) -> HttpResponse:
     registry = RegistryFilter(request.GET, user=request.user)
     rows = registry.qs.iterator(chunk_size=2000)
@@ -93,6 +90,7 @@ def agency_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agency = get_object_or_404(visible_agencies(request.user).select_related("province", "parent"), pk=pk)
     today = timezone.localdate()
@@ -116,8 +114,8 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "children": children,
             "reorganisations": reorganisations,
             "history": change_log(agency),
-            "can_edit": can_edit_agency(request.user, agency),
-            "can_manage": can_manage_registry(request.user),
+            "can_edit": can(request.user, "agency.edit", agency),
+            "can_manage": can(request.user, "registry.manage"),
         },
     )
 
@@ -125,11 +123,11 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def agency_create(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require(request.user, "registry.manage")
     form = AgencyForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            agency = services.agency_create(province=request.user.province, **form.cleaned_data)
+            agency = services.agency_create(actor=request.user, province=request.user.province, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -142,16 +140,15 @@ def agency_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agency = get_object_or_404(visible_agencies(request.user), pk=pk)
-    if not can_edit_agency(request.user, agency):
-        raise PermissionDenied(_("You can view this agency but not change it."))
-    form_class = AgencyForm if can_manage_registry(request.user) else AgencyContactForm
+    require(request.user, "agency.edit", agency)
+    form_class = AgencyForm if can(request.user, "registry.manage") else AgencyContactForm
     kwargs = {"user": request.user} if form_class is AgencyForm else {}
     form = form_class(request.POST or None, instance=Agency.objects.get(pk=agency.pk), **kwargs)
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
             if changed:
-                services.agency_update(agency=agency, **changed)
+                services.agency_update(actor=request.user, agency=agency, **changed)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -171,13 +168,13 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def agency_import(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require(request.user, "registry.manage")
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         result = registry_io.import_registry(
-            province=request.user.province, filename=upload.name, content=upload.read()
+            province=request.user.province, filename=upload.name, content=upload.read(), actor=request.user
         )
         if result.ok:
             messages.success(
@@ -202,6 +199,7 @@ def agency_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def reorganisation_list(request: HttpRequest) -> HttpResponse:
     items = visible_reorganisations(request.user).prefetch_related("predecessors", "successors")
     page = Paginator(items, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -211,13 +209,14 @@ def reorganisation_list(request: HttpRequest) -> HttpResponse:
         "agencies/reorganisation_list.html",
         {
             "page": page,
-            "can_manage": can_manage_registry(request.user),
+            "can_manage": can(request.user, "registry.manage"),
             "kinds": Reorganisation.Kind.choices,
         },
     )
 
 
 @login_required
+@require_safe
 def reorganisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(
         visible_reorganisations(request.user).select_related("created_by").prefetch_related("predecessors"), pk=pk
@@ -239,7 +238,7 @@ def reorganisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
-    _require_manager(request)
+    require(request.user, "registry.manage")
     if kind not in REORGANISATION_FORMS:
         raise Http404
     form = REORGANISATION_FORMS[kind](request.POST or None, user=request.user)
@@ -265,6 +264,7 @@ def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def document_download(request: HttpRequest, uuid) -> FileResponse:
     """An evidence file, only for users who may see its agency; always as an attachment."""
     document = get_object_or_404(Document.objects.filter(agency__in=visible_agencies(request.user)), uuid=uuid)

@@ -1,10 +1,9 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
-from agencies.selectors import can_manage_registry
 from iso_tracker.pagination import paginate
+from iso_tracker.permissions import province_scope, require
 
 from .filters import AuditFilter
 from .models import AuditEvent
@@ -12,14 +11,12 @@ from .models import AuditEvent
 
 def visible_events(user):
     """DOST staff see their province's trail; the site administrator sees every province's."""
-    if user.is_superuser:
-        return AuditEvent.objects.all()
-    if can_manage_registry(user):  # DOST staff of a province
-        return AuditEvent.objects.filter(province_id=user.province_id)
-    raise PermissionDenied(_("The audit trail is for DOST staff."))
+    require(user, "audit.view")
+    return AuditEvent.objects.filter(province_scope(user))
 
 
 @login_required
+@require_safe
 def event_list(request):
     events = AuditFilter(request.GET, queryset=visible_events(request.user))
     page, query = paginate(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,16 +10,15 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import add_service_errors
-from agencies.models import User
-from agencies.selectors import require_province_view, visible_agencies
+from agencies.selectors import visible_agencies
 from iso_tracker.pagination import paginate
+from iso_tracker.permissions import can, require
 
-from . import risk, selectors, services
+from . import documents, risk, selectors, services
 from .forms import (
     ActionForm,
     AdHocForm,
@@ -30,27 +26,25 @@ from .forms import (
     ConclusionForm,
     DecideForm,
     EvidenceForm,
+    FindingFilterForm,
     FindingForm,
+    InspectionFilterForm,
     PlanEntryForm,
     PlanForm,
+    RecheckForm,
     StartForm,
 )
 from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry
 from .sections import SECTIONS
 
 
-def _dost(request: HttpRequest) -> None:
-    if request.user.role != User.Role.DOST:
-        raise PermissionDenied(_("Only DOST staff of the province do this."))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_list(request: HttpRequest) -> HttpResponse:
-    require_province_view(request.user)
+    require(request.user, "province.view")
     form = PlanForm(request.POST or None, initial={"year": timezone.localdate().year, "on": timezone.localdate()})
     if request.method == "POST":
-        _dost(request)
+        require(request.user, "inspections.manage")
         if form.is_valid():
             try:
                 plan = services.plan_propose(province=request.user.province, actor=request.user, **form.cleaned_data)
@@ -65,15 +59,16 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "inspections/plan_list.html",
         {
             "plans": plans,
-            "form": form if request.user.role == User.Role.DOST else None,
+            "form": form if can(request.user, "inspections.manage") else None,
         },
         status=400 if form.is_bound and form.errors else 200,
     )
 
 
 @login_required
+@require_safe
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_province_view(request.user)
+    require(request.user, "province.view")
     plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     entries = plan.entries.select_related("agency", "inspection").filter(agency__in=visible_agencies(request.user))
     mode = request.GET.get("mode", "")
@@ -93,7 +88,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "shortfall": services.onsite_shortfall(plan),
             "reasons": risk.REASONS,
             "query": f"mode={mode}" if mode else "",
-            "can_edit": request.user.role == User.Role.DOST,
+            "can_edit": can(request.user, "inspections.manage"),
         },
     )
 
@@ -101,7 +96,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _dost(request)
+    require(request.user, "inspections.manage")
     entry = get_object_or_404(PlanEntry.objects.filter(plan__in=selectors.visible_plans(request.user)), pk=pk)
     form = PlanEntryForm(request.POST or None, instance=PlanEntry.objects.get(pk=entry.pk))
     if request.method == "POST" and form.is_valid():
@@ -129,7 +124,7 @@ def plan_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def inspection_start(request: HttpRequest, entry_pk: int) -> HttpResponse:
-    _dost(request)
+    require(request.user, "inspections.manage")
     entry = get_object_or_404(PlanEntry.objects.filter(plan__in=selectors.visible_plans(request.user)), pk=entry_pk)
     form = StartForm(
         request.POST or None, initial={"start_date": entry.planned_date or timezone.localdate(), "team": entry.team}
@@ -154,14 +149,18 @@ def inspection_start(request: HttpRequest, entry_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def inspection_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    filters = InspectionFilterForm(request.GET)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    if filters.errors:
+        messages.error(request, _("Some filters were not understood and were left out."))
+    year = criteria.get("year") or timezone.localdate().year
     inspections = selectors.visible_inspections(user).filter(year=year).select_related("agency")
     for name in ("mode", "conclusion"):
-        if request.GET.get(name):
-            inspections = inspections.filter(**{name: request.GET[name]})
+        if criteria.get(name):
+            inspections = inspections.filter(**{name: criteria[name]})
     form = AdHocForm(request.POST or None, agencies=visible_agencies(user).filter(ended_on__isnull=True))
     if request.method == "POST":
-        _dost(request)
+        require(request.user, "inspections.manage")
         if form.is_valid():
             data = form.cleaned_data
             inspection = services.inspection_start(agency=data.pop("agency"), actor=user, **data)
@@ -176,9 +175,10 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "modes": Mode.choices,
             "conclusions": Inspection.Conclusion.choices,
-            "figures": selectors.year_figures(user, year) if user.role != User.Role.SECRETARY else None,
-            "form": form if user.role == User.Role.DOST else None,
+            "figures": selectors.year_figures(user, year) if can(user, "province.view") else None,
+            "form": form if can(user, "inspections.manage") else None,
         },
+        status=400 if filters.errors or (form.is_bound and form.errors) else 200,
     )
 
 
@@ -197,7 +197,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if "conclude" in request.POST else None, instance=Inspection.objects.get(pk=pk)
     )
     if request.method == "POST":
-        _dost(request)
+        require(request.user, "inspections.manage")
         try:
             if "checks" in request.POST and checklist.is_valid():
                 services.checks_record(inspection=inspection, results=checklist.results(), actor=request.user)
@@ -216,11 +216,16 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                 )
             elif "recheck" in request.POST:
-                earlier = get_object_or_404(selectors.visible_findings(request.user), pk=request.POST["recheck"])
+                recheck = RecheckForm(request.POST)
+                if not recheck.is_valid():
+                    raise ValidationError(_("Choose a finding of an earlier inspection to re-check."))
+                earlier = get_object_or_404(
+                    selectors.visible_findings(request.user), pk=recheck.cleaned_data["recheck"]
+                )
                 services.finding_recheck(
                     finding=earlier,
                     inspection=inspection,
-                    effective=request.POST.get("effective") == "1",
+                    effective=recheck.cleaned_data["effective"],
                     actor=request.user,
                 )
             else:
@@ -251,54 +256,33 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "titles": titles,
             "finding_form": finding_form,
             "conclusion_form": conclusion,
-            "can_edit": request.user.role == User.Role.DOST,
+            "can_edit": can(request.user, "inspections.manage"),
         },
     )
 
 
 @login_required
+@require_safe
 def inspection_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The inspection file of art. 39 as one zip: a summary of the record and every document attached."""
-    inspection = _inspection(request, pk)
-    documents = [e.document for e in inspection.evidence.select_related("document")]
-    if inspection.self_report_id:
-        documents += [e.document for e in inspection.self_report.evidence.select_related("document")]
-    documents += [
-        a.document
-        for a in CorrectiveAction.objects.filter(finding__inspection=inspection).select_related("document")
-        if a.document
-    ]
-    summary = render(
-        request,
-        "inspections/inspection_file.txt",
-        {
-            "inspection": inspection,
-            "checks": inspection.checks.all(),
-            "findings": inspection.findings.all(),
-            "titles": {s.key: s.title for s in SECTIONS},
-        },
-    ).content
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("00-ho-so-kiem-tra.txt", summary)
-        for number, document in enumerate(documents, start=1):
-            with document.file.open("rb") as handle:
-                archive.writestr(f"{number:02d}-{document.original_name}", handle.read())
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    name = slugify(f"ho-so-kiem-tra-{inspection.agency.code}-{inspection.start_date:%Y-%m-%d}")
-    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
-    return response
+    name, data = documents.inspection_file_zip(_inspection(request, pk))
+    return _attachment(data, name, "application/zip")
 
 
 @login_required
+@require_safe
 def finding_list(request: HttpRequest) -> HttpResponse:
     findings = selectors.visible_findings(request.user).select_related("inspection__agency")
-    if request.GET.get("overdue"):
+    filters = FindingFilterForm(request.GET)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    if filters.errors:
+        messages.error(request, _("Some filters were not understood and were left out."))
+    if criteria.get("overdue"):
         findings = findings.filter(selectors.overdue(timezone.localdate()))
     for name in ("status", "severity"):
-        if request.GET.get(name):
-            findings = findings.filter(**{name: request.GET[name]})
-    if request.GET.get("repeated"):
+        if criteria.get(name):
+            findings = findings.filter(**{name: criteria[name]})
+    if criteria.get("repeated"):
         findings = findings.filter(repeated=True)
     page, query = paginate(request, findings)
     return render(
@@ -312,6 +296,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(),
             "titles": {s.key: s.title for s in SECTIONS},
         },
+        status=400 if filters.errors else 200,
     )
 
 
@@ -320,15 +305,15 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     finding = get_object_or_404(selectors.visible_findings(request.user).select_related("inspection__agency"), pk=pk)
     user = request.user
-    can_answer = (
-        user.role == User.Role.SECRETARY
-        and user.agency_id == finding.inspection.agency_id
-        and finding.status in (Finding.Status.OPEN, Finding.Status.REJECTED)
+    can_answer = can(user, "finding.answer", finding.inspection) and finding.status in (
+        Finding.Status.OPEN,
+        Finding.Status.REJECTED,
     )
     form = ActionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
+        require(user, "finding.answer", finding.inspection)
         if not can_answer:
-            raise PermissionDenied
+            raise PermissionDenied(_("This finding is not waiting for a corrective action."))
         if form.is_valid():
             try:
                 services.action_report(
@@ -350,7 +335,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": finding.actions.select_related("document", "reported_by", "decided_by"),
             "form": form if can_answer else None,
             "decide_form": DecideForm(),
-            "can_decide": user.role == User.Role.DOST and finding.status == Finding.Status.ANSWERED,
+            "can_decide": can(user, "finding.decide", finding.inspection) and finding.status == Finding.Status.ANSWERED,
             "title": {s.key: s.title for s in SECTIONS}.get(finding.item, finding.item),
             "today": timezone.localdate(),
         },
@@ -375,51 +360,30 @@ def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("inspections:finding", action.finding_id)
 
 
-def _pdf(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
+def _attachment(data: bytes, name: str, content_type: str = "application/pdf") -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @login_required
+@require_safe
 def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan as Mẫu 19. KHKT."""
-    from django.db.models import Sum
-
-    from .reports.render import render_template_pdf
-
-    require_province_view(request.user)
+    require(request.user, "province.view")
     plan = get_object_or_404(selectors.visible_plans(request.user).select_related("province"), pk=pk)
-    entries = plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name")  # on site first
-    counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
-    data = render_template_pdf(
-        "inspections/pdf/mau19.html",
-        {
-            "plan": plan,
-            "entries": entries,
-            "total": sum(counts.values()),
-            "onsite": counts[Mode.ONSITE],
-            "dossier": counts[Mode.DOSSIER],
-            "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
-        },
-    )
-    return _pdf(data, f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf")
+    name, data = documents.plan_pdf(plan)
+    return _attachment(data, name)
 
 
 @login_required
+@require_safe
 def inspection_pdf(request: HttpRequest, pk: int, form: str) -> HttpResponse:
     """The inspection decision (Mẫu 20, on-site inspections) or the minutes (Mẫu 21), pre-filled."""
-    from .reports.render import render_template_pdf
-
     if form not in ("20", "21"):
         raise Http404
     inspection = _inspection(request, pk)
     if form == "20" and inspection.mode != Mode.ONSITE:
         raise Http404
-    titles = {s.key: s.title for s in SECTIONS}
-    context = {"inspection": inspection}
-    if form == "21":
-        checks = {c.item: c for c in inspection.checks.all()}
-        context |= {"checks": [(titles[k], checks.get(k)) for k in titles], "findings": inspection.findings.all()}
-    data = render_template_pdf(f"inspections/pdf/mau{form}.html", context)
-    return _pdf(data, f"mau-{form}-{slugify(inspection.agency.code)}-{inspection.start_date:%Y%m%d}.pdf")
+    name, data = documents.inspection_form_pdf(inspection, form)
+    return _attachment(data, name)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.forms import DATE_WIDGET
 from migrations_tracker.forms import EvidenceMixin
 
-from .models import Check, Finding, Inspection, Mode, PlanEntry, ReportingRound
+from .models import AnnualReport, Check, Finding, Inspection, Mode, PlanEntry, ReportingRound
 from .sections import SECTION_KEYS, SECTIONS
 
 
@@ -131,3 +131,38 @@ class DecideForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (required to reject)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class NarrativeForm(forms.ModelForm):
+    """DOST's part of the annual report."""
+
+    class Meta:
+        model = AnnualReport
+        fields = ["number", "assessment", "difficulties", "proposals", "signer", "signer_title"]
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ("assessment", "difficulties", "proposals")}
+
+
+class InspectionFilterForm(forms.Form):
+    """The filters of the inspections of a year (from the query string)."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
+    mode = forms.ChoiceField(label=_("Mode"), choices=[("", "—"), *Mode.choices], required=False)
+    conclusion = forms.ChoiceField(
+        label=_("Conclusion"), choices=[("", "—"), *Inspection.Conclusion.choices], required=False
+    )
+
+
+class FindingFilterForm(forms.Form):
+    """The filters of the findings list (from the query string)."""
+
+    status = forms.ChoiceField(choices=[("", "—"), *Finding.Status.choices], required=False)
+    severity = forms.ChoiceField(choices=[("", "—"), *Finding.Severity.choices], required=False)
+    overdue = forms.BooleanField(required=False)
+    repeated = forms.BooleanField(required=False)
+
+
+class RecheckForm(forms.Form):
+    """A finding of an earlier inspection re-checked on this one."""
+
+    recheck = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    effective = forms.BooleanField(required=False)

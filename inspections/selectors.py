@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import AgencyVersion, Category, User
 from agencies.selectors import existing_on, registry_rows, visible_agencies, visible_versions
+from iso_tracker.permissions import can, province_scope
 
 from .models import ReportingRound, SelfReport
 
@@ -18,9 +19,7 @@ STATES = [(NOT_STARTED, _("Not started")), *SelfReport.Status.choices, (LATE, _(
 
 
 def visible_rounds(user: User) -> QuerySet[ReportingRound]:
-    if user.is_authenticated and user.province_id:
-        return ReportingRound.objects.filter(province_id=user.province_id)
-    return ReportingRound.objects.none()
+    return ReportingRound.objects.filter(province_scope(user))
 
 
 def visible_reports(user: User) -> QuerySet[SelfReport]:
@@ -82,9 +81,9 @@ def round_rows(user: User, reporting_round: ReportingRound, state: str = "") -> 
 def visible_plans(user: User):
     from .models import InspectionPlan
 
-    if user.is_authenticated and user.role in (User.Role.DOST, User.Role.LEADERSHIP):
-        return InspectionPlan.objects.filter(province_id=user.province_id)
-    return InspectionPlan.objects.none()
+    if not can(user, "province.view"):
+        return InspectionPlan.objects.none()
+    return InspectionPlan.objects.filter(province_scope(user))
 
 
 def visible_inspections(user: User):

@@ -8,7 +8,7 @@ import datetime
 import math
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, AgencyVersion, Province, User
 from agencies.selectors import existing_on
 from agencies.uploads import document_store
+from iso_tracker.permissions import require
 from migrations_tracker.profile import profile_context
 
 from .models import (
@@ -51,12 +52,18 @@ def round_open(
     opened_on: datetime.date,
     deadline: datetime.date,
     note: str = "",
-    actor: User | None,
+    actor: User,
 ) -> ReportingRound:
+    require(actor, "inspections.manage", province)
     if deadline < opened_on:
         raise ValidationError({"deadline": _("The deadline cannot be before the round opens.")})
     reporting_round = ReportingRound(
-        province=province, year=year, opened_on=opened_on, deadline=deadline, note=note, created_by=actor
+        province=province,
+        year=year,
+        opened_on=opened_on,
+        deadline=deadline,
+        note=note,
+        created_by=actor if isinstance(actor, User) else None,
     )
     reporting_round.full_clean()
     reporting_round.save()
@@ -77,13 +84,26 @@ def prefill(agency: Agency, reporting_round: ReportingRound) -> dict[str, str]:
     return {s.key: previous.get(s.key) or "\n".join(s.facts(facts)) for s in SECTIONS}
 
 
+def reports_in(agency: Agency, reporting_round: ReportingRound) -> bool:
+    """An agency reports in a round unless it had ended before the round opened."""
+    return agency.ended_on is None or agency.ended_on > reporting_round.opened_on
+
+
+def report_draft(*, reporting_round: ReportingRound, agency: Agency) -> SelfReport:
+    """The report a secretary sees before their first save: pre-filled, not yet written anywhere."""
+    return SelfReport(round=reporting_round, agency=agency, answers=prefill(agency, reporting_round))
+
+
 @transaction.atomic
-def report_for(*, reporting_round: ReportingRound, agency: Agency) -> SelfReport:
-    """The agency's report of the round, started (and pre-filled) the first time it is opened."""
+def report_for(*, reporting_round: ReportingRound, agency: Agency, actor: User) -> SelfReport:
+    """The agency's report of the round, started (and pre-filled) by the secretary's first save."""
     report = SelfReport.objects.filter(round=reporting_round, agency=agency).first()
     if report is None:
-        report = SelfReport.objects.create(
-            round=reporting_round, agency=agency, answers=prefill(agency, reporting_round)
+        require(actor, "self_report.write", agency)
+        if not reports_in(agency, reporting_round):
+            raise ValidationError(_("The agency had ended before this round opened; it has no report in it."))
+        report, _created = SelfReport.objects.get_or_create(
+            round=reporting_round, agency=agency, defaults={"answers": prefill(agency, reporting_round)}
         )
     return report
 
@@ -95,19 +115,9 @@ def _locked(report: SelfReport, expected_revision: int | None = None) -> SelfRep
     return current
 
 
-def _require_secretary_of(report: SelfReport, actor: User) -> None:
-    if not (actor.role == User.Role.SECRETARY and actor.agency_id == report.agency_id):
-        raise PermissionDenied(_("Only the agency's ISO secretary writes its report."))
-
-
-def _require_dost(report: SelfReport, actor: User) -> None:
-    if not (actor.role == User.Role.DOST and actor.province_id == report.round.province_id):
-        raise PermissionDenied(_("Only DOST staff return or accept a report."))
-
-
 @transaction.atomic
 def report_save(*, report: SelfReport, answers: dict[str, str], expected_revision: int, actor: User) -> SelfReport:
-    _require_secretary_of(report, actor)
+    require(actor, "self_report.write", report)
     current = _locked(report, expected_revision)
     if current.status not in EDITABLE:
         raise ValidationError(_("The report was already submitted; it can be changed again only if DOST returns it."))
@@ -135,7 +145,7 @@ def report_submit(*, report: SelfReport, answers: dict[str, str], expected_revis
 
 @transaction.atomic
 def report_return(*, report: SelfReport, comment: str, actor: User) -> SelfReport:
-    _require_dost(report, actor)
+    require(actor, "self_report.decide", report.round)
     current = _locked(report)
     if current.status != SelfReport.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted report can be returned."))
@@ -151,7 +161,7 @@ def report_return(*, report: SelfReport, comment: str, actor: User) -> SelfRepor
 
 @transaction.atomic
 def report_accept(*, report: SelfReport, actor: User) -> SelfReport:
-    _require_dost(report, actor)
+    require(actor, "self_report.decide", report.round)
     current = _locked(report)
     if current.status != SelfReport.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted report can be accepted."))
@@ -164,7 +174,7 @@ def report_accept(*, report: SelfReport, actor: User) -> SelfReport:
 
 @transaction.atomic
 def evidence_add(*, report: SelfReport, upload: UploadedFile, section: str, actor: User) -> SelfReportEvidence:
-    _require_secretary_of(report, actor)
+    require(actor, "self_report.write", report)
     if report.status not in EDITABLE:
         raise ValidationError(_("The report was already submitted; it can be changed again only if DOST returns it."))
     document = document_store(agency=report.agency, upload=upload, actor=actor)
@@ -176,15 +186,10 @@ def evidence_add(*, report: SelfReport, upload: UploadedFile, section: str, acto
 CORRECTIVE_ACTION_MONTHS = 2  # Circular 26: the agency reports its corrective actions within 2 months
 
 
-def _require_dost_of(province_id: int, actor: User) -> None:
-    if not (actor.role == User.Role.DOST and actor.province_id == province_id):
-        raise PermissionDenied(_("Only DOST staff of the province do this."))
-
-
 @transaction.atomic
 def plan_propose(*, province: Province, year: int, on: datetime.date, actor: User) -> InspectionPlan:
     """Create the year's plan: every agency existing on `on` by dossier, the riskiest third on site."""
-    _require_dost_of(province.pk, actor)
+    require(actor, "inspections.manage", province)
     plan = InspectionPlan(province=province, year=year, created_by=actor)
     plan.full_clean()
     plan.save()
@@ -219,7 +224,7 @@ def plan_entry_update(
     team: str = "",
     budget_vnd: int = 0,
 ) -> PlanEntry:
-    _require_dost_of(entry.plan.province_id, actor)
+    require(actor, "inspections.manage", entry.plan)
     if mode != entry.proposed_mode and not override_reason.strip():
         raise ValidationError({"override_reason": _("Give the reason for choosing another mode than proposed.")})
     entry.mode, entry.planned_date, entry.team, entry.budget_vnd = mode, planned_date, team, budget_vnd
@@ -247,7 +252,7 @@ def inspection_start(
     decision_number: str = "",
 ) -> Inspection:
     """Open an inspection (planned or ad hoc); a dossier inspection starts from the agency's latest report."""
-    _require_dost_of(agency.province_id, actor)
+    require(actor, "inspections.manage", agency.province)
     if entry is not None and hasattr(entry, "inspection"):
         return entry.inspection
     report = (
@@ -274,7 +279,7 @@ def inspection_start(
 
 @transaction.atomic
 def checks_record(*, inspection: Inspection, results: dict[str, tuple[str, str]], actor: User) -> None:
-    _require_dost_of(inspection.province_id, actor)
+    require(actor, "inspections.manage", inspection.province)
     for check in inspection.checks.all():
         result, note = results.get(check.item, (check.result, check.note))
         if (result, note) != (check.result, check.note):
@@ -299,7 +304,7 @@ def finding_add(
     due_on: datetime.date | None = None,
     actor: User,
 ) -> Finding:
-    _require_dost_of(inspection.province_id, actor)
+    require(actor, "inspections.manage", inspection.province)
     if item not in SECTION_KEYS:
         raise ValidationError({"item": _("Choose an item of the checklist.")})
     finding = Finding(
@@ -325,17 +330,21 @@ def inspection_conclude(
     end_date: datetime.date | None,
     actor: User,
 ) -> Inspection:
-    """Record the conclusion and the minutes; findings without a deadline get 2 months from the signing."""
-    _require_dost_of(inspection.province_id, actor)
+    """Record the conclusion and the minutes. Findings get 2 months from the signing unless their
+    deadline was set otherwise; a corrected signing date moves the deadlines it had given."""
+    require(actor, "inspections.manage", inspection.province)
     if minutes_signed_on and minutes_signed_on < inspection.start_date:
         raise ValidationError({"minutes_signed_on": _("The minutes cannot be signed before the inspection starts.")})
+    old_due = _due(Inspection.objects.get(pk=inspection.pk))
     inspection.conclusion, inspection.conclusion_note = conclusion, conclusion_note.strip()
     inspection.minutes_signed_on, inspection.end_date = minutes_signed_on, end_date
     inspection.full_clean()
     inspection.save()
-    if minutes_signed_on:
-        for finding in inspection.findings.filter(due_on__isnull=True):
-            finding.due_on = _due(inspection)
+    new_due = _due(inspection)
+    if new_due and new_due != old_due:
+        following = Q(due_on__isnull=True) | Q(due_on=old_due) if old_due else Q(due_on__isnull=True)
+        for finding in inspection.findings.filter(following):
+            finding.due_on = new_due
             finding.save()
     return inspection
 
@@ -344,8 +353,7 @@ def inspection_conclude(
 def action_report(*, finding: Finding, action: str, upload: UploadedFile | None, actor: User) -> CorrectiveAction:
     """The agency's secretary reports what was done about a finding."""
     agency = finding.inspection.agency
-    if not (actor.role == User.Role.SECRETARY and actor.agency_id == agency.pk):
-        raise PermissionDenied(_("Only the agency's ISO secretary answers its findings."))
+    require(actor, "finding.answer", finding.inspection)
     if finding.status not in (Finding.Status.OPEN, Finding.Status.REJECTED):
         raise ValidationError(_("This finding is not waiting for a corrective action."))
     if not action.strip():
@@ -363,7 +371,7 @@ def action_report(*, finding: Finding, action: str, upload: UploadedFile | None,
 def action_decide(*, action: CorrectiveAction, accept: bool, reason: str, actor: User) -> CorrectiveAction:
     """DOST accepts the action (the finding closes) or rejects it in writing (the agency must act again)."""
     finding = action.finding
-    _require_dost_of(finding.inspection.province_id, actor)
+    require(actor, "finding.decide", finding.inspection.province)
     if action.decision or finding.status != Finding.Status.ANSWERED:
         raise ValidationError(_("This action was already decided."))
     if not accept and not reason.strip():
@@ -379,7 +387,7 @@ def action_decide(*, action: CorrectiveAction, accept: bool, reason: str, actor:
 @transaction.atomic
 def finding_recheck(*, finding: Finding, inspection: Inspection, effective: bool, actor: User) -> Finding:
     """In a later inspection, DOST re-checks whether an earlier finding's correction is effective."""
-    _require_dost_of(inspection.province_id, actor)
+    require(actor, "inspections.manage", inspection.province)
     if finding.inspection.agency_id != inspection.agency_id or finding.inspection.start_date >= inspection.start_date:
         raise ValidationError(_("Only an earlier finding of the same agency can be re-checked here."))
     finding.rechecked_in, finding.recheck_effective = inspection, effective
@@ -393,7 +401,7 @@ def finding_recheck(*, finding: Finding, inspection: Inspection, effective: bool
 def inspection_evidence_add(
     *, inspection: Inspection, upload: UploadedFile, item: str, actor: User
 ) -> InspectionEvidence:
-    _require_dost_of(inspection.province_id, actor)
+    require(actor, "inspections.manage", inspection.province)
     if item and item not in SECTION_KEYS:
         raise ValidationError({"item": _("Choose an item of the checklist.")})
     document = document_store(agency=inspection.agency, upload=upload, actor=actor)

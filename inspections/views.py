@@ -5,15 +5,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import add_service_errors
-from agencies.models import User
 from agencies.selectors import visible_agencies
+from iso_tracker.permissions import can, require
 from migrations_tracker.profile import profile_context
 
 from . import selectors, services
@@ -28,8 +28,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = RoundForm(request.POST or None, initial={"year": timezone.localdate().year})
     if request.method == "POST":
-        if user.role != User.Role.DOST:
-            raise PermissionDenied
+        require(user, "inspections.manage")
         if form.is_valid():
             try:
                 item = services.round_open(province=user.province, actor=user, **form.cleaned_data)
@@ -42,7 +41,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
                 return redirect(item)
     rounds = selectors.visible_rounds(user)
     mine = {}
-    if user.role == User.Role.SECRETARY:
+    if not can(user, "province.view") and user.agency_id:
         mine = dict(SelfReport.objects.filter(agency_id=user.agency_id).values_list("round_id", "status"))
     page = Paginator(rounds, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(r, mine.get(r.pk)) for r in page]
@@ -52,7 +51,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "form": form if user.role == User.Role.DOST else None,
+            "form": form if can(user, "inspections.manage") else None,
             "statuses": dict(SelfReport.Status.choices),
         },
         status=400 if form.is_bound and form.errors else 200,
@@ -60,8 +59,9 @@ def round_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.role == User.Role.SECRETARY:
+    if not can(request.user, "province.view") and request.user.agency_id:
         return redirect("inspections:report", pk, request.user.agency_id)
     reporting_round = get_object_or_404(selectors.visible_rounds(request.user), pk=pk)
     state = request.GET.get("state", "")
@@ -83,20 +83,27 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _report(request: HttpRequest, round_pk: int, agency_pk: int) -> SelfReport:
+def _report(request: HttpRequest, round_pk: int, agency_pk: int, *, start: bool = False) -> SelfReport:
+    """The agency's report of the round. Not started yet: its secretary sees a pre-filled draft that the
+    first save (`start`) writes; anyone else finds nothing."""
     reporting_round = get_object_or_404(selectors.visible_rounds(request.user), pk=round_pk)
     agency = get_object_or_404(visible_agencies(request.user), pk=agency_pk)
-    if request.user.role == User.Role.SECRETARY:
-        return services.report_for(reporting_round=reporting_round, agency=agency)
-    return get_object_or_404(SelfReport.objects.select_related("round", "agency"), round=reporting_round, agency=agency)
+    existing = SelfReport.objects.select_related("round", "agency").filter(round=reporting_round, agency=agency)
+    if existing:
+        return existing[0]
+    if not can(request.user, "self_report.write", agency) or not services.reports_in(agency, reporting_round):
+        raise Http404
+    if start:
+        return services.report_for(reporting_round=reporting_round, agency=agency, actor=request.user)
+    return services.report_draft(reporting_round=reporting_round, agency=agency)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
-    item = _report(request, round_pk, agency_pk)
+    item = _report(request, round_pk, agency_pk, start=request.method == "POST")
     user = request.user
-    editable = user.role == User.Role.SECRETARY and item.status in services.EDITABLE
+    editable = can(user, "self_report.write", item) and item.status in services.EDITABLE
     form = ReportForm(request.POST or None, initial={"revision": item.revision, **item.answers})
     status = 200
     if request.method == "POST":
@@ -137,10 +144,12 @@ def report(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
             "form": form,
             "sections": sections,
             "editable": editable,
-            "can_decide": user.role == User.Role.DOST and item.status == SelfReport.Status.SUBMITTED,
+            "can_decide": can(user, "self_report.decide", item.round) and item.status == SelfReport.Status.SUBMITTED,
             "return_form": ReturnForm(),
             "evidence_form": EvidenceForm(),
-            "evidence": [(e, titles.get(e.section, "")) for e in item.evidence.select_related("document")],
+            "evidence": [(e, titles.get(e.section, "")) for e in item.evidence.select_related("document")]
+            if item.pk
+            else [],
         },
         status=status,
     )
@@ -167,9 +176,8 @@ def report_decide(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpRe
 @login_required
 @require_POST
 def evidence_add(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
-    item = _report(request, round_pk, agency_pk)
-    if not (request.user.is_secretary and request.user.agency_id == item.agency_id):
-        raise PermissionDenied(_("Only the agency's ISO secretary attaches evidence to its self-report."))
+    require(request.user, "self_report.write", get_object_or_404(visible_agencies(request.user), pk=agency_pk))
+    item = _report(request, round_pk, agency_pk, start=True)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:

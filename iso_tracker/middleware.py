@@ -1,3 +1,5 @@
+import functools
+import ipaddress
 import time
 
 from django.conf import settings
@@ -96,16 +98,47 @@ class SessionRulesMiddleware:
         return False
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _address(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:  # an IPv4 peer of a server listening on [::]
+        return address.ipv4_mapped
+    return address
+
+
+def client_ip(request) -> str | None:
+    """The client's address: the one sign-in throttling (AXES_CLIENT_IP_CALLABLE) and the audit trail use.
+
+    The peer's address (REMOTE_ADDR), unless USE_X_REAL_IP is on and the peer is one of TRUSTED_PROXIES:
+    then the address that proxy passes in X-Real-IP. A client reaching gunicorn directly therefore cannot
+    choose its address by sending the header. Applied twice it gives the same answer (RealIPMiddleware
+    has already put it in REMOTE_ADDR, and it is the header's value)."""
+    peer = _address(request.META.get("REMOTE_ADDR"))
+    if peer is None:  # none (a test's request without one) or not an address
+        return None
+    if settings.USE_X_REAL_IP and any(peer in network for network in _networks(tuple(settings.TRUSTED_PROXIES))):
+        forwarded = _address(request.META.get("HTTP_X_REAL_IP"))
+        if forwarded is not None:
+            return str(forwarded)
+    return str(peer)
+
+
 class RealIPMiddleware:
-    """With USE_X_REAL_IP, REMOTE_ADDR becomes the client's address that nginx passes in X-Real-IP."""
+    """Puts the client's address (`client_ip`: X-Real-IP when a trusted proxy sends it) in REMOTE_ADDR,
+    so that everything reading REMOTE_ADDR sees the same address as throttling."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.enabled = settings.USE_X_REAL_IP
 
     def __call__(self, request):
-        if self.enabled:
-            real = request.META.get("HTTP_X_REAL_IP", "").strip()
-            if real:
-                request.META["REMOTE_ADDR"] = real
+        address = client_ip(request)
+        if address:
+            request.META["REMOTE_ADDR"] = address
         return self.get_response(request)

@@ -6,6 +6,7 @@ with DEBUG off the app refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
 import datetime
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -173,10 +174,33 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-# Set by nginx (deploy/nginx/iso-tracker.conf), which overwrites any X-Real-IP a client sends; only
-# turn this on behind such a proxy, or a client could choose its own address.
+# Password spraying (a few tries at each of many user names) locks the address itself, for every
+# user name, after this many failures within the cool-off (agencies.accounts.AddressLimitHandler).
+# Signing in forgets a user's failures, so an office's secretaries behind one address do not add up.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
+AXES_HANDLER = "agencies.accounts.AddressLimitHandler"
+# Masked in the form data axes keeps of a failure (a password given again is checked like a sign-in).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "your_password",
+    "old_password",
+    "new_password",
+    "new_password1",
+    "new_password2",
+]
+# The client's address, the same for throttling and the audit trail (see USE_X_REAL_IP).
+AXES_CLIENT_IP_CALLABLE = "iso_tracker.middleware.client_ip"
+# Set by nginx (deploy/nginx/iso-tracker.conf), which overwrites any X-Real-IP a client sends. The
+# header is believed only from TRUSTED_PROXIES (addresses or CIDR networks), so a client that reaches
+# gunicorn directly cannot choose its own address.
 USE_X_REAL_IP = env_bool("USE_X_REAL_IP", False)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from None
 
 # Internationalisation: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
@@ -301,6 +325,8 @@ TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
 
 # Evidence uploads
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
+# Largest .xlsx / .csv the registry and procedure imports open (iso_tracker.spreadsheets).
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 

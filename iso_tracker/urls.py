@@ -16,12 +16,18 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True, http_method_names=["get", "head", "post"]
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(http_method_names=["get", "head"]),
+        name="password_change_done",
+    ),
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
     path("accounts/two-factor/verify/", accounts.two_factor_verify, name="two_factor_verify"),
     path("accounts/users/", include("agencies.account_urls")),

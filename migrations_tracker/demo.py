@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 
 from agencies.demo import SECRETARY_NAMES
 from agencies.models import Agency, Province
+from iso_tracker.permissions import SYSTEM
 
 from . import services
 from .models import (
@@ -65,6 +66,7 @@ def seed_qms(province: Province) -> bool:
     by_code = {a.code: a for a in agencies}
 
     course_2019 = services.course_create(
+        actor=SYSTEM,
         province=province,
         course=TrainingCourse(
             title="Chuyển đổi HTQLCL sang TCVN ISO 9001:2015",
@@ -74,6 +76,7 @@ def seed_qms(province: Province) -> bool:
         ),
     )
     course_2016 = services.course_create(
+        actor=SYSTEM,
         province=province,
         course=TrainingCourse(
             title="Xây dựng, áp dụng HTQLCL theo TCVN ISO 9001:2008",
@@ -83,6 +86,7 @@ def seed_qms(province: Province) -> bool:
         ),
     )
     course_2022 = services.course_create(
+        actor=SYSTEM,
         province=province,
         course=TrainingCourse(
             title="Chuyên gia đánh giá nội bộ HTQLCL theo TCVN ISO 9001:2015",
@@ -103,6 +107,7 @@ def seed_qms(province: Province) -> bool:
         announce_on = D(first_year, 9, 15) if agency.established_on is None else start + datetime.timedelta(days=200)
         first_version = Version.ISO_2008 if on_2008 else Version.ISO_2015
         services.announcement_create(
+            actor=SYSTEM,
             agency=agency,
             announcement=Announcement(
                 decision_number=f"{100 + number}/QĐ-{agency.code}",
@@ -128,9 +133,10 @@ def seed_qms(province: Province) -> bool:
                 ("review", -20),
             ):
                 services.milestone_record(
-                    agency=agency, kind=kind, date=transition_on + datetime.timedelta(days=offset)
+                    actor=SYSTEM, agency=agency, kind=kind, date=transition_on + datetime.timedelta(days=offset)
                 )
             services.announcement_create(
+                actor=SYSTEM,
                 agency=agency,
                 announcement=Announcement(
                     is_reannouncement=True,
@@ -143,7 +149,7 @@ def seed_qms(province: Province) -> bool:
                 ),
             )
         elif on_2008 and agency.code in NEVER_DONE:
-            services.milestone_record(agency=agency, kind="trained", date=D(2019, 7, 18))
+            services.milestone_record(actor=SYSTEM, agency=agency, kind="trained", date=D(2019, 7, 18))
         profile = services.profile_for(agency)
         profile.stage = Stage.MAINTAINING if number % 5 else Stage.ANNOUNCED
         profile.quality_policy = POLICY if number % 3 == 0 else ""
@@ -221,7 +227,7 @@ def seed_qms(province: Province) -> bool:
             newcomer = StaffMember.objects.create(
                 agency=agency, full_name=PEOPLE[(index + 7) % len(PEOPLE)], position="Chuyên viên mới"
             )
-            services.role_assign(staff=newcomer, role="secretary", start_date=D(2025, 8, 1 + index))
+            services.role_assign(actor=SYSTEM, staff=newcomer, role="secretary", start_date=D(2025, 8, 1 + index))
 
     _consultants(by_code)
     _scope(by_code)
@@ -244,6 +250,7 @@ def _consultants(by_code: dict[str, Agency]) -> None:
                 funding_decision="2323/QĐ-UBND",
             ),
             agency=by_code[code],
+            actor=SYSTEM,
         )
 
 
@@ -256,6 +263,7 @@ def _scope(by_code: dict[str, Agency]) -> None:
         for i in range(4 + number % 4):
             procedures.append(
                 services.procedure_create(
+                    actor=SYSTEM,
                     agency=agency,
                     on=announced,
                     procedure=AdministrativeProcedure(
@@ -269,6 +277,7 @@ def _scope(by_code: dict[str, Agency]) -> None:
         covered = procedures[:-2] if agency.code in UNCOVERED else procedures
         for i, procedure in enumerate(covered):
             services.process_save(
+                actor=SYSTEM,
                 agency=agency,
                 procedures=[procedure],
                 process=Process(
@@ -280,6 +289,7 @@ def _scope(by_code: dict[str, Agency]) -> None:
             )
         if agency.code in ORPHANS:
             services.process_save(
+                actor=SYSTEM,
                 agency=agency,
                 procedures=[],
                 process=Process(
@@ -288,6 +298,7 @@ def _scope(by_code: dict[str, Agency]) -> None:
             )
         if agency.code in SCOPE_CHANGED:
             services.procedure_create(
+                actor=SYSTEM,
                 agency=agency,
                 on=D(2026, 3, 2),
                 procedure=AdministrativeProcedure(
@@ -311,7 +322,7 @@ def _legal_changes(province: Province, by_code: dict[str, Agency]) -> None:
     for number, title, effective, fields, affected in laws:
         change = services.legal_change_create(
             province=province,
-            actor=None,
+            actor=SYSTEM,
             legal_change=LegalChange(number=number, title=title, effective_date=effective, fields=fields),
         )
         for code, revised_on in affected:
@@ -319,4 +330,4 @@ def _legal_changes(province: Province, by_code: dict[str, Agency]) -> None:
             process = agency.processes.order_by("code").first()
             revision = ProcessRevision.objects.create(legal_change=change, process=process)
             if revised_on:
-                services.revision_done(revision=revision, revised_on=revised_on)
+                services.revision_done(actor=SYSTEM, revision=revision, revised_on=revised_on)

@@ -1,12 +1,22 @@
-"""Import an agency's catalogue of administrative procedures from Excel or CSV (all or nothing)."""
+"""Import an agency's catalogue of administrative procedures from Excel or CSV (all or nothing).
+
+The file is read by agencies.registry_io.read_table, with the registry import's bounds: refused by its
+size before it is opened, and at the first row beyond MAX_IMPORT_ROWS while it is read."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency
-from agencies.registry_io import EXTRA_CELLS, ImportFileError, ImportResult, RowError, read_table
+from agencies.models import Agency, User
+from agencies.registry_io import (
+    EXTRA_CELLS,
+    ImportFileError,
+    ImportResult,
+    RowError,
+    control_character_errors,
+    read_table,
+)
 
 from . import services
 from .models import AdministrativeProcedure
@@ -15,7 +25,7 @@ CODE, NAME, FIELD, BASIS = "Mã thủ tục", "Tên thủ tục", "Lĩnh vực",
 HEADERS = [CODE, NAME, FIELD, BASIS]
 
 
-def import_procedures(*, agency: Agency, filename: str, content: bytes) -> ImportResult:
+def import_procedures(*, agency: Agency, filename: str, content: bytes, actor: User) -> ImportResult:
     result = ImportResult()
     try:
         rows = read_table(filename, content, required=[CODE, NAME])
@@ -26,6 +36,7 @@ def import_procedures(*, agency: Agency, filename: str, content: bytes) -> Impor
     clean = []
     for number, row in enumerate(rows, start=2):
         code, name = row.get(CODE, ""), row.get(NAME, "")
+        result.errors.extend(control_character_errors(number, row))
         if row.get(EXTRA_CELLS, "0") != "0":
             result.errors.append(
                 RowError(
@@ -61,6 +72,7 @@ def import_procedures(*, agency: Agency, filename: str, content: bytes) -> Impor
             procedure = existing.get(code)
             if procedure is None:
                 services.procedure_create(
+                    actor=actor,
                     agency=agency,
                     procedure=AdministrativeProcedure(code=code, name=name, field=field, legal_basis=basis),
                 )

@@ -1,4 +1,7 @@
-"""Writes to an agency's QMS record. Views, imports and the demo all come through here."""
+"""Writes to an agency's QMS record. Views, imports and the demo all come through here.
+
+Every service takes the actor and asks `iso_tracker.permissions` whether they may write: an agency's
+records are for DOST of its province and its own secretary (`agency.edit`)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Province, User
 from agencies.services import agency_update
 from agencies.uploads import document_store
+from iso_tracker.permissions import require
 
 from .models import (
     AdministrativeProcedure,
@@ -37,7 +41,7 @@ def profile_for(agency: Agency) -> QMSProfile:
     return QMSProfile.objects.get_or_create(agency=agency)[0]
 
 
-def _attach(instance: models.Model, field: str, agency: Agency, upload: UploadedFile | None, actor: User | None):
+def _attach(instance: models.Model, field: str, agency: Agency, upload: UploadedFile | None, actor: User):
     if upload is not None:
         setattr(instance, field, document_store(agency=agency, upload=upload, actor=actor))
 
@@ -47,13 +51,14 @@ def record_save(
     instance: models.Model,
     *,
     agency: Agency,
+    actor: User,
     upload: UploadedFile | None = None,
-    actor: User | None = None,
     document_field: str = "document",
 ) -> models.Model:
     """Validate and save one record of an agency's QMS, with its evidence file if one was uploaded.
 
     The file is checked before anything is written, so a bad file saves nothing."""
+    require(actor, "agency.edit", agency)
     _attach(instance, document_field, agency, upload, actor)
     instance.full_clean()
     instance.save()
@@ -61,9 +66,8 @@ def record_save(
 
 
 @transaction.atomic
-def profile_update(
-    *, agency: Agency, upload: UploadedFile | None = None, actor: User | None = None, **fields
-) -> QMSProfile:
+def profile_update(*, agency: Agency, actor: User, upload: UploadedFile | None = None, **fields) -> QMSProfile:
+    require(actor, "agency.edit", agency)
     profile = profile_for(agency)
     for name, value in fields.items():
         setattr(profile, name, value)
@@ -72,7 +76,7 @@ def profile_update(
 
 @transaction.atomic
 def announcement_create(
-    *, agency: Agency, announcement: Announcement, upload: UploadedFile | None = None, actor: User | None = None
+    *, agency: Agency, announcement: Announcement, actor: User, upload: UploadedFile | None = None
 ) -> Announcement:
     """Record an announcement; the profile follows it (version, stage), and a re-announcement on 2015 of an
     agency that had announced on 2008 completes its transition."""
@@ -102,7 +106,10 @@ def _scope_changed(agency: Agency, on: datetime.date | None = None) -> None:
 
 
 @transaction.atomic
-def procedure_create(*, agency: Agency, procedure: AdministrativeProcedure, on: datetime.date | None = None):
+def procedure_create(
+    *, agency: Agency, procedure: AdministrativeProcedure, actor: User, on: datetime.date | None = None
+) -> AdministrativeProcedure:
+    require(actor, "agency.edit", agency)
     procedure.agency = agency
     procedure.full_clean()
     procedure.save()
@@ -111,8 +118,9 @@ def procedure_create(*, agency: Agency, procedure: AdministrativeProcedure, on: 
 
 
 @transaction.atomic
-def procedure_delete(*, procedure: AdministrativeProcedure) -> None:
+def procedure_delete(*, procedure: AdministrativeProcedure, actor: User) -> None:
     agency = procedure.agency
+    require(actor, "agency.edit", agency)
     procedure.delete()
     _scope_changed(agency)
 
@@ -123,8 +131,8 @@ def process_save(
     agency: Agency,
     process: Process,
     procedures: Iterable[AdministrativeProcedure],
+    actor: User,
     upload: UploadedFile | None = None,
-    actor: User | None = None,
 ) -> Process:
     procedures = list(procedures)
     if any(p.agency_id != agency.pk for p in procedures):
@@ -136,9 +144,10 @@ def process_save(
 
 
 @transaction.atomic
-def legal_change_create(*, province: Province, legal_change: LegalChange, actor: User | None) -> LegalChange:
+def legal_change_create(*, province: Province, legal_change: LegalChange, actor: User) -> LegalChange:
+    require(actor, "legal_change.add", province)
     legal_change.province = province
-    legal_change.created_by = actor
+    legal_change.created_by = actor if isinstance(actor, User) else None
     if legal_change.effective_date:
         legal_change.revision_due_on = revision_due(legal_change.effective_date)
     legal_change.full_clean()
@@ -147,8 +156,11 @@ def legal_change_create(*, province: Province, legal_change: LegalChange, actor:
 
 
 @transaction.atomic
-def revisions_mark(*, legal_change: LegalChange, agency: Agency, processes: Iterable[Process]) -> None:
+def revisions_mark(*, legal_change: LegalChange, agency: Agency, processes: Iterable[Process], actor: User) -> None:
     """The agency says which of its processes the legal change affects (replacing its earlier answer)."""
+    require(actor, "agency.edit", agency)
+    if legal_change.province_id != agency.province_id:
+        raise ValidationError(_("The legal change is in another province."))
     processes = list(processes)
     if any(p.agency_id != agency.pk for p in processes):
         raise ValidationError(_("Choose only this agency's processes."))
@@ -161,7 +173,8 @@ def revisions_mark(*, legal_change: LegalChange, agency: Agency, processes: Iter
 
 
 @transaction.atomic
-def revision_done(*, revision: ProcessRevision, revised_on: datetime.date) -> ProcessRevision:
+def revision_done(*, revision: ProcessRevision, revised_on: datetime.date, actor: User) -> ProcessRevision:
+    require(actor, "agency.edit", revision.process.agency)
     if revised_on < revision.legal_change.effective_date - datetime.timedelta(days=366):
         raise ValidationError({"revised_on": _("The revision date is long before the law changed.")})
     revision.revised_on = revised_on
@@ -171,10 +184,11 @@ def revision_done(*, revision: ProcessRevision, revised_on: datetime.date) -> Pr
 
 @transaction.atomic
 def role_assign(
-    *, staff: StaffMember, role: str, start_date: datetime.date, end_date: datetime.date | None = None
+    *, staff: StaffMember, role: str, start_date: datetime.date, actor: User, end_date: datetime.date | None = None
 ) -> RoleAssignment:
     """Give `staff` a QMS role. A new ISO secretary or leadership representative takes over: the
     previous holder's open assignment ends the day before, so hand-overs are kept."""
+    require(actor, "agency.edit", staff.agency)
     if role in (RoleAssignment.Role.SECRETARY, RoleAssignment.Role.LEADERSHIP_REP):
         previous = RoleAssignment.objects.filter(
             staff__agency=staff.agency, role=role, end_date__isnull=True, start_date__lt=start_date
@@ -188,6 +202,7 @@ def role_assign(
     if role == RoleAssignment.Role.SECRETARY and end_date is None and start_date <= timezone.localdate():
         # The registry's contact follows the hand-over, so reminders reach the person now in charge.
         agency_update(
+            actor=actor,
             agency=staff.agency,
             secretary_name=staff.full_name,
             secretary_email=staff.email,
@@ -197,7 +212,8 @@ def role_assign(
 
 
 @transaction.atomic
-def course_create(*, province: Province, course: TrainingCourse) -> TrainingCourse:
+def course_create(*, province: Province, course: TrainingCourse, actor: User) -> TrainingCourse:
+    require(actor, "training.manage", province)
     course.province = province
     if course.end_date and course.start_date and course.end_date < course.start_date:
         raise ValidationError({"end_date": _("A course cannot end before it starts.")})
@@ -211,9 +227,9 @@ def attendance_add(
     *,
     course: TrainingCourse,
     staff: StaffMember,
+    actor: User,
     certificate_number: str = "",
     upload: UploadedFile | None = None,
-    actor: User | None = None,
 ) -> Attendance:
     if course.province_id != staff.agency.province_id:
         raise ValidationError(_("The course is in another province."))
@@ -227,9 +243,9 @@ def milestone_record(
     agency: Agency,
     kind: str,
     date: datetime.date,
+    actor: User,
     note: str = "",
     upload: UploadedFile | None = None,
-    actor: User | None = None,
 ) -> Milestone:
     """Record (or correct the date of) one transition milestone; each happens once per agency."""
     milestone = Milestone.objects.filter(agency=agency, kind=kind).first() or Milestone(agency=agency, kind=kind)

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import DATE_WIDGET, add_service_errors
 from agencies.models import Agency, Category, User
-from agencies.selectors import can_edit_agency, can_manage_registry, require_province_view, visible_agencies
+from agencies.selectors import visible_agencies
 from iso_tracker.pagination import paginate
+from iso_tracker.permissions import can, province_scope, require
 
 from . import procedure_io, selectors, services, snapshots
 from .forms import (
@@ -67,16 +68,17 @@ def _as_of(request: HttpRequest) -> tuple[AsOfForm, datetime.date]:
 
 def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
     agency = get_object_or_404(visible_agencies(request.user).select_related("province"), pk=pk)
-    if edit and not can_edit_agency(request.user, agency):
-        raise PermissionDenied(_("You can view this agency's QMS but not change it."))
+    if edit:
+        require(request.user, "agency.edit", agency)
     return agency
 
 
 @login_required
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    if request.user.is_secretary and request.user.agency_id:
+    if not can(request.user, "province.view") and request.user.agency_id:
         return redirect("qms:profile", request.user.agency_id)
-    require_province_view(request.user)
+    require(request.user, "province.view")
     as_of_form, on = _as_of(request)
     figures, computed_at = snapshots.dashboard_figures(request.user, on)
     counts, versions, stages = figures["flags"], figures["versions"], figures["stages"]
@@ -106,8 +108,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def flag_list(request: HttpRequest, key: str) -> HttpResponse:
-    require_province_view(request.user)
+    require(request.user, "province.view")
     flag = selectors.FLAGS_BY_KEY.get(key) or _raise404()
     as_of_form, on = _as_of(request)
     rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
@@ -133,9 +136,10 @@ class CriteriaForm(AsOfForm):
 
 
 @login_required
+@require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
     """The agencies behind a number of the dashboard (version, stage, milestone, category, as of a date)."""
-    require_province_view(request.user)
+    require(request.user, "province.view")
     form = CriteriaForm(request.GET)
     criteria = {k: v for k, v in form.cleaned_data.items() if k != "as_of" and v} if form.is_valid() else {}
     on = (form.cleaned_data.get("as_of") if form.is_valid() else None) or timezone.localdate()
@@ -161,10 +165,11 @@ def _raise404():
 
 
 @login_required
+@require_safe
 def profile(request: HttpRequest, pk: int) -> HttpResponse:
     agency = _agency(request, pk)
     context = profile_context(agency, timezone.localdate())
-    context["can_edit"] = can_edit_agency(request.user, agency)
+    context["can_edit"] = can(request.user, "agency.edit", agency)
     return render(request, "migrations_tracker/profile.html", context)
 
 
@@ -203,7 +208,7 @@ SAVERS = {
         agency=agency, announcement=form.instance, upload=upload, actor=actor
     ),
     ProcedureForm: lambda agency, form, upload, actor: services.procedure_create(
-        agency=agency, procedure=form.instance
+        agency=agency, procedure=form.instance, actor=actor
     ),
     ProcessForm: lambda agency, form, upload, actor: services.process_save(
         agency=agency, process=form.instance, procedures=form.cleaned_data["procedures"], upload=upload, actor=actor
@@ -223,15 +228,17 @@ SAVERS = {
         actor=actor,
     ),
     StaffForm: lambda agency, form, upload, actor: services.role_assign(
-        staff=services.record_save(_with_agency(form.instance, agency), agency=agency),
+        staff=services.record_save(_with_agency(form.instance, agency), agency=agency, actor=actor),
         role=form.cleaned_data["role"],
         start_date=form.cleaned_data["start_date"],
+        actor=actor,
     ),
     RoleForm: lambda agency, form, upload, actor: services.role_assign(
         staff=form.cleaned_data["staff"],
         role=form.cleaned_data["role"],
         start_date=form.cleaned_data["start_date"],
         end_date=form.cleaned_data["end_date"],
+        actor=actor,
     ),
     AttendanceForm: lambda agency, form, upload, actor: services.attendance_add(
         course=form.cleaned_data["course"],
@@ -291,7 +298,7 @@ def _form_page(request: HttpRequest, agency: Agency, form: forms.Form, title) ->
 def procedure_delete(request: HttpRequest, pk: int, procedure_pk: int) -> HttpResponse:
     agency = _agency(request, pk, edit=True)
     procedure = get_object_or_404(AdministrativeProcedure, pk=procedure_pk, agency=agency)
-    services.procedure_delete(procedure=procedure)
+    services.procedure_delete(procedure=procedure, actor=request.user)
     messages.success(request, _("The procedure was removed from the scope."))
     return redirect("qms:profile", agency.pk)
 
@@ -304,7 +311,9 @@ def procedure_import(request: HttpRequest, pk: int) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = procedure_io.import_procedures(agency=agency, filename=upload.name, content=upload.read())
+        result = procedure_io.import_procedures(
+            agency=agency, filename=upload.name, content=upload.read(), actor=request.user
+        )
         if result.ok:
             messages.success(
                 request,
@@ -329,17 +338,16 @@ def procedure_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _legal_changes(user: User):
-    return LegalChange.objects.filter(province_id=user.province_id) if user.province_id else LegalChange.objects.none()
+    return LegalChange.objects.filter(province_scope(user))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def legal_change_list(request: HttpRequest) -> HttpResponse:
-    can_add = can_manage_registry(request.user) or request.user.is_secretary
+    can_add = can(request.user, "legal_change.add")
     form = LegalChangeForm(request.POST or None)
     if request.method == "POST":
-        if not can_add:
-            raise PermissionDenied
+        require(request.user, "legal_change.add")
         if form.is_valid():
             try:
                 item = services.legal_change_create(
@@ -365,6 +373,7 @@ def legal_change_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def legal_change_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(_legal_changes(request.user), pk=pk)
     revisions = (
@@ -372,7 +381,7 @@ def legal_change_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("process", "process__agency")
         .order_by("process__agency__name", "process__code")
     )
-    mine = request.user.agency if request.user.is_secretary else None
+    mine = request.user.agency if not can(request.user, "province.view") and request.user.agency_id else None
     return render(
         request,
         "migrations_tracker/legal_change_detail.html",
@@ -395,7 +404,9 @@ def revisions_edit(request: HttpRequest, pk: int, legal_change_pk: int) -> HttpR
         request.POST or None, agency=agency, initial={"processes": [r.process_id for r in current]}
     )
     if request.method == "POST" and form.is_valid():
-        services.revisions_mark(legal_change=item, agency=agency, processes=form.cleaned_data["processes"])
+        services.revisions_mark(
+            legal_change=item, agency=agency, processes=form.cleaned_data["processes"], actor=request.user
+        )
         messages.success(request, _("The affected processes were saved."))
         return redirect("qms:profile", agency.pk)
     return _form_page(request, agency, form, _("Processes affected by %(law)s") % {"law": item.number})
@@ -411,7 +422,7 @@ def revision_done(request: HttpRequest, pk: int, revision_pk: int) -> HttpRespon
     form = RevisionDoneForm(request.POST)
     if form.is_valid():
         try:
-            services.revision_done(revision=revision, revised_on=form.cleaned_data["revised_on"])
+            services.revision_done(revision=revision, revised_on=form.cleaned_data["revised_on"], actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -427,18 +438,13 @@ def revision_done(request: HttpRequest, pk: int, revision_pk: int) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_list(request: HttpRequest) -> HttpResponse:
-    courses = (
-        TrainingCourse.objects.filter(province_id=request.user.province_id)
-        if request.user.province_id
-        else TrainingCourse.objects.none()
-    )
+    courses = TrainingCourse.objects.filter(province_scope(request.user))
     form = CourseForm(request.POST or None)
     if request.method == "POST":
-        if not can_manage_registry(request.user):
-            raise PermissionDenied
+        require(request.user, "training.manage")
         if form.is_valid():
             try:
-                services.course_create(province=request.user.province, course=form.instance)
+                services.course_create(province=request.user.province, course=form.instance, actor=request.user)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -454,7 +460,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
         "migrations_tracker/course_list.html",
         {
             "page": page,
-            "form": form if can_manage_registry(request.user) else None,
+            "form": form if can(request.user, "training.manage") else None,
         },
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -98,6 +98,13 @@ class ReminderSettings(models.Model):
     revision_lead_days = models.PositiveSmallIntegerField(_("legal revision: days before the limit"), default=14)
     hour = models.PositiveSmallIntegerField(_("hour they go out"), default=7)
     digest_recipients = models.ManyToManyField(User, blank=True, related_name="+", verbose_name=_("weekly digest to"))
+    swept_on = models.DateField(
+        _("last day swept"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The day the scheduled sweep last took this province (once a day, at its hour).",
+    )
 
     class Meta:
         verbose_name = _("reminder settings")

@@ -8,21 +8,31 @@ from django.utils import timezone
 from agencies.models import User
 
 from . import services
-from .models import JobRun, ReminderSettings
 
 
 @shared_task(name="notifications.tasks.sweep", acks_late=True, ignore_result=True)
-def sweep(date_iso: str | None = None, force: bool = False, user_id: int | None = None) -> None:
-    """The daily reminders. Beat calls it every hour: it runs once the configured hour has come and the
-    day has not been swept yet, so a scheduler that was down catches up on its next call."""
-    on = datetime.date.fromisoformat(date_iso) if date_iso else timezone.localdate()
-    hour = min((s.hour for s in ReminderSettings.objects.all()), default=7)
-    if not force and date_iso is None and timezone.localtime().hour < hour:
-        return
-    if not force and JobRun.objects.filter(job=services.SWEEP, swept_on=on, status=JobRun.Status.DONE).exists():
-        return
+def sweep(
+    date_iso: str | None = None, force: bool = False, user_id: int | None = None, now_iso: str | None = None
+) -> None:
+    """The daily reminders. Beat calls it every hour without arguments: each province is swept once a day,
+    once its own configured hour has come (local time), so a scheduler that was down catches up on its
+    next call. `now_iso` stands for the present moment (ISO 8601; tests and catching up by hand).
+    `date_iso`: every province not swept for that day yet, whatever the hour.
+    `force` ("Run now"): sweep again at once (the user's own province when a user started it)."""
     actor = User.objects.filter(pk=user_id).first() if user_id else None
-    services.run_daily(on=on, actor=actor)
+    on = datetime.date.fromisoformat(date_iso) if date_iso else None
+    if force:
+        provinces = [actor.province] if actor is not None and actor.province_id else None
+        services.run_daily(on=on or timezone.localdate(), actor=actor, provinces=provinces)
+    elif on is not None:
+        if services.sweep_due(on=on, actor=actor) is None:
+            return
+    else:
+        now = datetime.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
+        if timezone.is_naive(now):
+            now = timezone.make_aware(now)  # a wall-clock time in the site's time zone
+        if services.sweep_scheduled(now=now, actor=actor) is None:
+            return
     deliver.delay()
 
 

@@ -1,27 +1,25 @@
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agencies.models import User
-from iso_tracker.celery import app as celery_app
+from iso_tracker.permissions import require
 
 from . import services, tasks
-from .models import DigestOptOut, JobRun, Kind, Notification, Reminder, ReminderSettings
+from .forms import SettingsForm
+from .models import DigestOptOut, Notification, ReminderSettings
 
 
 @login_required
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     items = Notification.objects.filter(user=request.user)
     page = Paginator(items, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -36,9 +34,12 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Go to what a notification is about; opened from the list (a POST), it is marked read on the way."""
     item = get_object_or_404(Notification, pk=pk, user=request.user)
-    services.mark_read(user=request.user, notification_id=item.pk)
+    if request.method == "POST":
+        services.mark_read(user=request.user, notification_id=item.pk)
     safe = url_has_allowed_host_and_scheme(item.url, allowed_hosts={request.get_host()})
     return redirect(item.url if item.url and safe else "notifications:list")
 
@@ -62,53 +63,12 @@ def digest_preference(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:list")
 
 
-def _require_dost(request: HttpRequest) -> None:
-    if request.user.role != User.Role.DOST:
-        raise PermissionDenied(_("Only DOST staff manage reminders."))
-
-
-class SettingsForm(forms.ModelForm):
-    enabled = forms.MultipleChoiceField(
-        label=gettext_lazy("Reminders that run"),
-        choices=Kind.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-
-    class Meta:
-        model = ReminderSettings
-        fields = ["enabled", "report_lead_days", "action_lead_days", "revision_lead_days", "hour", "digest_recipients"]
-        widgets = {"digest_recipients": forms.CheckboxSelectMultiple}
-
-    def __init__(self, *args, province, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["digest_recipients"].queryset = User.objects.filter(province=province, role=User.Role.DOST)
-
-    def clean_hour(self):
-        hour = self.cleaned_data["hour"]
-        if hour > 23:
-            raise forms.ValidationError(_("An hour from 0 to 23."))
-        return hour
-
-    def _clean_days(self, name):
-        value = self.cleaned_data[name]
-        parts = [p.strip() for p in value.split(",") if p.strip()]
-        if not parts or not all(p.isdigit() and 0 < int(p) <= 90 for p in parts):
-            raise forms.ValidationError(_("Whole numbers of days from 1 to 90, separated by commas, e.g. 14,7,1."))
-        return ",".join(parts)
-
-    def clean_report_lead_days(self):
-        return self._clean_days("report_lead_days")
-
-    def clean_action_lead_days(self):
-        return self._clean_days("action_lead_days")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def reminder_settings(request: HttpRequest) -> HttpResponse:
-    _require_dost(request)
-    instance = services.settings_for(request.user.province)
+    require(request.user, "reminders.manage")
+    province = request.user.province
+    instance = ReminderSettings.objects.filter(province=province).first() or ReminderSettings(province=province)
     form = SettingsForm(request.POST or None, instance=instance, province=request.user.province)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -128,7 +88,7 @@ JOBS = [
 @login_required
 @require_http_methods(["GET", "POST"])
 def jobs(request: HttpRequest) -> HttpResponse:
-    _require_dost(request)
+    require(request.user, "reminders.manage")
     if request.method == "POST":
         job = request.POST.get("job")
         try:
@@ -137,9 +97,8 @@ def jobs(request: HttpRequest) -> HttpResponse:
             elif job == services.DELIVER:
                 tasks.deliver.delay()
             else:
-                raise PermissionDenied
-        except PermissionDenied:
-            raise
+                messages.error(request, _("Choose one of the jobs below."))
+                return redirect("notifications:jobs")
         except Exception:  # the broker is unreachable: say so, keep the page working
             messages.error(
                 request,
@@ -151,14 +110,11 @@ def jobs(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The job was queued; this page shows it when it has run."))
         return redirect("notifications:jobs")
-    now = timezone.now()
-    rows = []
-    for name, label, beat_key in JOBS:
-        runs = list(JobRun.objects.filter(job=name)[:5])
-        entry = celery_app.conf.beat_schedule.get(beat_key)
-        next_run = now + entry["schedule"].remaining_estimate(now) if entry else None
-        rows.append({"name": name, "label": label, "runs": runs, "next": next_run})
-    failed = (
-        Reminder.objects.filter(province=request.user.province).exclude(last_error="").select_related("recipient")[:20]
-    )
+    rows = [
+        {"name": name, "label": label, "runs": runs, "next": next_run}
+        for (name, label, _key), (runs, next_run) in zip(
+            JOBS, (services.job_overview(name, key) for name, _label, key in JOBS), strict=True
+        )
+    ]
+    failed = services.undelivered(request.user.province)
     return render(request, "notifications/jobs.html", {"rows": rows, "failed": failed})

@@ -32,3 +32,11 @@ def dotted(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}".replace(",", ".")
     return value
+
+
+@register.filter
+def can(user, action: str) -> bool:
+    """`{% if user|can:"province.view" %}`: the permission layer's answer, for a template condition."""
+    from iso_tracker.permissions import can as permission
+
+    return permission(user, action)

@@ -7,6 +7,7 @@ import itertools
 
 from agencies import services
 from agencies.models import Agency, AgencyVersion, Category, Province, User
+from iso_tracker.permissions import SYSTEM
 
 _counter = itertools.count(1)
 
@@ -26,6 +27,7 @@ def make_agency(
 ) -> Agency:
     number = next(_counter)
     return services.agency_create(
+        actor=SYSTEM,
         province=province,
         code=code or f"A{number:05d}",
         name=name or f"Sở Thử nghiệm số {number}",

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from agencies.models import Agency, Reorganisation
 from agencies.services import LegalBasis, reorganisation_rename
+from iso_tracker.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -62,12 +63,14 @@ def test_secretary_sees_only_reorganisations_of_own_agency(secretary_client, pro
     import datetime
 
     mine = reorganisation_rename(
+        actor=SYSTEM,
         province=province,
         agency=agency,
         new_name="Sở KH&CN mới",
         basis=LegalBasis("1/QĐ", datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)),
     )
     theirs = reorganisation_rename(
+        actor=SYSTEM,
         province=province,
         agency=other_agency,
         new_name="Sở Tư pháp mới",

@@ -181,8 +181,9 @@ def test_import_rejects_a_parent_loop_and_a_foreign_province(dost_client):
     )
     response = _upload(dost_client, "x.xlsx", content)
     assert response.status_code == 400
-    columns = {(e.row, e.column) for e in response.context["result"].errors}
-    assert (4, "Tỉnh") in columns
+    errors = {(e.row, e.column, e.message) for e in response.context["result"].errors}
+    assert (2, "Mã cơ quan cấp trên", "Mã cơ quan cấp trên tạo thành vòng lặp: A → B → A.") in errors
+    assert (4, "Tỉnh") in {(row, column) for row, column, _message in errors}
     assert not Agency.objects.exists()
 
 

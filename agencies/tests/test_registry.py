@@ -11,6 +11,7 @@ from agencies import services
 from agencies.models import Agency, Category
 from agencies.services import LegalBasis
 from agencies.tests.factories import bulk_agencies, make_agency
+from iso_tracker.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ def test_list_search_and_filters(dost_client, province, agency, other_agency, di
 
 def test_list_as_of_and_status(dost_client, province, agency, other_agency):
     services.reorganisation_dissolve(
+        actor=SYSTEM,
         province=province,
         agencies=[other_agency],
         basis=LegalBasis("5/QĐ-UBND", datetime.date(2024, 5, 1), datetime.date(2024, 6, 1)),
@@ -137,6 +139,7 @@ def test_history_names_the_parent_not_its_id(dost_client, province, agency, othe
 
 def test_agency_page_shows_periods_and_successors(dost_client, province, agency, other_agency):
     services.reorganisation_merge(
+        actor=SYSTEM,
         province=province,
         predecessors=[other_agency],
         into=agency,

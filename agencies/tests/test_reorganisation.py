@@ -9,6 +9,7 @@ from django.urls import reverse
 from agencies.models import Agency, Category, Reorganisation
 from agencies.services import LegalBasis
 from agencies.tests.factories import make_agency
+from iso_tracker.permissions import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_merge_refuses_to_orphan_units_and_saves_nothing(dost_client, province, 
     office.parent = thong_nong
     from agencies import services
 
-    services.agency_update(agency=office, parent=thong_nong)
+    services.agency_update(actor=SYSTEM, agency=office, parent=thong_nong)
     response = dost_client.post(
         reverse("agencies:reorganisation_create", args=["merge"]),
         {
@@ -262,6 +263,7 @@ def _renames(province, count, start):
         agency = make_agency(province, code=f"R{start + i}")
         for year in (2020, 2021):
             services.reorganisation_rename(
+                actor=SYSTEM,
                 province=province,
                 agency=agency,
                 new_name=f"{agency.code} {year}",
@@ -279,6 +281,7 @@ def test_reorganisation_list_and_agency_page_use_a_bounded_number_of_queries(dos
         from agencies import services
 
         services.reorganisation_rename(
+            actor=SYSTEM,
             province=province,
             agency=agency,
             new_name=f"R0 {year}",

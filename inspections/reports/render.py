@@ -1,10 +1,16 @@
 """The annual report as PDF (WeasyPrint), Excel (openpyxl) and Word (python-docx), from one dictionary.
 
-WeasyPrint fetches nothing from outside: its URL fetcher serves only the app's own static files."""
+WeasyPrint fetches nothing from outside: its URL fetcher serves only the app's own static files, and
+refuses every other URL the way WeasyPrint expects, so that it logs and skips that one resource (a stray
+image) and the document is still made. Every cell of the Excel version goes through
+`iso_tracker.spreadsheets.safe_cell`, so that an agency named "=…" is text, not a formula; Word has
+no formulas."""
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,10 +21,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from agencies.templatetags.iso import dotted
+from iso_tracker.spreadsheets import safe_cell, safe_row
 
 from .data import SECTIONS
 
 STATIC_PREFIX = "static:"
+logger = logging.getLogger(__name__)
 
 
 MIME = {
@@ -31,19 +39,53 @@ MIME = {
 }
 
 
-def safe_url_fetcher(url: str, *args, **kwargs):
-    """Serve `static:<path>` from the app's static files; refuse every other URL (file:, http:, data: …)."""
-    from weasyprint.urls import URLFetcherResponse
+class URLRefused(ValueError):
+    """WeasyPrint asked for something other than one of the app's own static files."""
 
+
+def _static_file(url: str) -> Path:
+    """The file `static:<path>` names among the app's static files; URLRefused for any other URL."""
     if not url.startswith(STATIC_PREFIX):
-        raise ValueError(f"WeasyPrint may not fetch {url!r}")
+        raise URLRefused(f"WeasyPrint may not fetch {url!r}")
     try:
         found = finders.find(url[len(STATIC_PREFIX) :].lstrip("/"))
     except SuspiciousFileOperation as exc:  # a path that climbs out of the static folders
-        raise ValueError(f"WeasyPrint may not fetch {url!r}") from exc
+        raise URLRefused(f"WeasyPrint may not fetch {url!r}") from exc
     if not found or Path(found).suffix not in MIME:
-        raise ValueError(f"no static file {url!r}")
-    return URLFetcherResponse(url, body=Path(found).read_bytes(), headers={"Content-Type": MIME[Path(found).suffix]})
+        raise URLRefused(f"no static file {url!r}")
+    return Path(found)
+
+
+@functools.cache
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticFilesFetcher(URLFetcher):
+        """WeasyPrint 70's URL fetcher, narrowed to `static:<path>`. Any other URL (file:, http:, data:…)
+        raises URLRefused, which WeasyPrint logs before it skips that resource (fail_on_errors off);
+        nothing is ever opened. `served` and `refused` list what it was asked for."""
+
+        def __init__(self):
+            super().__init__(allowed_protocols=(), fail_on_errors=False)
+            self.served: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            try:
+                path = _static_file(url)
+            except URLRefused:
+                self.refused.append(url)
+                logger.warning("The PDF leaves out %s: only the app's static files are fetched.", url[:200])
+                raise
+            self.served.append(url)
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": MIME[path.suffix]})
+
+    return StaticFilesFetcher
+
+
+def safe_url_fetcher():
+    """A new URL fetcher for one document: serves the app's static files, refuses everything else."""
+    return _fetcher_class()()
 
 
 ANNEX_CHUNK = 1500  # agencies an annex part holds: bounds the memory WeasyPrint keeps for laying out pages
@@ -63,10 +105,15 @@ def render_html(figures: dict, narrative: dict, *, include_annex: bool = True) -
         )
 
 
-def _document(html: str):
+def _document(html: str, url_fetcher=None):
     from weasyprint import HTML
 
-    return HTML(string=html, url_fetcher=safe_url_fetcher, base_url=STATIC_PREFIX).render()
+    return HTML(string=html, url_fetcher=url_fetcher or safe_url_fetcher(), base_url=STATIC_PREFIX).render()
+
+
+def html_to_pdf(html: str, *, url_fetcher=None) -> bytes:
+    """`html` as PDF; its resources come through `url_fetcher` (a new safe_url_fetcher() unless given)."""
+    return _document(html, url_fetcher).write_pdf()
 
 
 def render_pdf(figures: dict, narrative: dict, out) -> None:
@@ -109,15 +156,15 @@ def render_xlsx(figures: dict, narrative: dict, out) -> None:
 
     book = Workbook(write_only=True)
     summary = book.create_sheet("Tổng hợp")
-    summary.append([f"Báo cáo kết quả áp dụng HTQLCL năm {figures['year']}: {figures['province']}"])
+    summary.append([safe_cell(f"Báo cáo kết quả áp dụng HTQLCL năm {figures['year']}: {figures['province']}")])
     for key, rows in section_rows(figures).items():
-        summary.append([dict(SECTIONS)[key]])
+        summary.append([safe_cell(dict(SECTIONS)[key])])
         for label, value in rows:
-            summary.append([label, value])
+            summary.append(safe_row([label, value]))
     annex = book.create_sheet("Phụ lục")
-    annex.append(figures["annex_headers"])
+    annex.append(safe_row(figures["annex_headers"]))
     for row in figures["annex"]:
-        annex.append(row)
+        annex.append(safe_row(row))
     book.save(out)
 
 
@@ -204,8 +251,6 @@ def render_bytes(kind: str, figures: dict, narrative: dict) -> bytes:
 
 def render_template_pdf(template: str, context: dict) -> bytes:
     """A short document (a plan, a decision, minutes) from its template, with the same print CSS."""
-    from weasyprint import HTML
-
     with translation.override("vi"):
         html = render_to_string(template, context)
-    return HTML(string=html, url_fetcher=safe_url_fetcher, base_url=STATIC_PREFIX).write_pdf()
+    return html_to_pdf(html)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 
-from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from agencies.models import Province, User
+from iso_tracker.permissions import require
 
 from ..models import AnnualReport, ReportFile
 from .data import annual_figures, fingerprint
@@ -22,14 +21,9 @@ def report_for(*, province: Province, year: int) -> AnnualReport:
     return AnnualReport.objects.get_or_create(province=province, year=year)[0]
 
 
-def _require_dost(report: AnnualReport, actor: User) -> None:
-    if not (actor.role == User.Role.DOST and actor.province_id == report.province_id):
-        raise PermissionDenied(_("Only DOST staff of the province do this."))
-
-
 @transaction.atomic
 def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualReport:
-    _require_dost(report, actor)
+    require(actor, "inspections.manage", report)
     for name, value in fields.items():
         setattr(report, name, value)
     report.full_clean()
@@ -39,7 +33,7 @@ def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualRe
 
 def generate(*, report: AnnualReport, kind: str, actor: User) -> ReportFile:
     """Queue a rendering, unless the same report of the same data is already there (or on its way)."""
-    _require_dost(report, actor)
+    require(actor, "inspections.manage", report)
     digest = fingerprint(annual_figures(report.province, report.year), report.narrative())
     existing = report.files.filter(format=kind, data_hash=digest).exclude(status=ReportFile.Status.FAILED).first()
     if existing is not None:

@@ -15,6 +15,7 @@ from agencies.models import User
 from agencies.tests.factories import make_agency, make_user
 from inspections import services
 from inspections.models import Finding, Inspection, PlanEntry
+from iso_tracker.permissions import SYSTEM
 from migrations_tracker.models import Review
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,7 @@ def test_dossier_inspection_starts_from_the_self_report(dost, agency, secretary)
     round_2019 = services.round_open(
         province=agency.province, year=2019, opened_on=D(2019, 9, 1), deadline=D(2019, 10, 15), actor=dost
     )
-    report = services.report_for(reporting_round=round_2019, agency=agency)
+    report = services.report_for(actor=SYSTEM, reporting_round=round_2019, agency=agency)
     from inspections.sections import SECTION_KEYS
 
     services.report_submit(
@@ -304,7 +305,7 @@ def test_every_inspection_url_refuses_another_agencys_secretary(dost, agency, ot
     reporting_round = services.round_open(
         province=province, year=2026, opened_on=D(2026, 9, 1), deadline=D(2026, 10, 15), actor=dost
     )
-    services.report_for(reporting_round=reporting_round, agency=other_agency)
+    services.report_for(actor=SYSTEM, reporting_round=reporting_round, agency=other_agency)
     gets = [
         theirs.get_absolute_url(),
         reverse("inspections:inspection_file", args=[theirs.pk]),

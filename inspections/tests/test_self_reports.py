@@ -12,6 +12,7 @@ from django.urls import reverse
 from inspections import services
 from inspections.models import ReportingRound, SelfReport
 from inspections.sections import SECTION_KEYS
+from iso_tracker.permissions import SYSTEM
 from migrations_tracker import services as qms
 from migrations_tracker.models import Announcement
 
@@ -48,10 +49,10 @@ def test_dost_opens_a_round_once_a_year(dost_client, province):
 
 def test_the_full_cycle_draft_submit_return_resubmit_accept(secretary_client, dost_client, round_2025, agency):
     page = secretary_client.get(_url(round_2025, agency))
-    assert page.status_code == 200
-    report = SelfReport.objects.get()
-    assert report.status == "draft"
+    assert page.status_code == 200 and page.context["item"].status == "draft"
+    assert not SelfReport.objects.exists(), "opening the page writes nothing; the first save starts the report"
     assert _post(secretary_client, round_2025, agency, {**FULL, "scope": ""}, 0).status_code == 302
+    report = SelfReport.objects.get()
     incomplete = _post(secretary_client, round_2025, agency, {**FULL, "scope": ""}, 1, "submit")
     assert incomplete.status_code == 400
     assert "Phạm vi" in incomplete.context["form"].non_field_errors()[0]
@@ -77,7 +78,7 @@ def test_the_full_cycle_draft_submit_return_resubmit_accept(secretary_client, do
 
 
 def test_no_skipping_states(round_2025, agency, secretary, dost):
-    report = services.report_for(reporting_round=round_2025, agency=agency)
+    report = services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)
     with pytest.raises(ValidationError):
         services.report_accept(report=report, actor=dost)  # a draft cannot be accepted
     with pytest.raises(ValidationError):
@@ -85,7 +86,7 @@ def test_no_skipping_states(round_2025, agency, secretary, dost):
 
 
 def test_a_secretary_cannot_accept_or_return_their_own_report(secretary_client, round_2025, agency, secretary):
-    report = services.report_for(reporting_round=round_2025, agency=agency)
+    report = services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)
     services.report_submit(report=report, answers=FULL, expected_revision=0, actor=secretary)
     with pytest.raises(PermissionDenied):
         services.report_accept(report=report, actor=secretary)
@@ -110,12 +111,13 @@ def test_two_people_editing_one_draft_do_not_overwrite_each_other(secretary_clie
 
 def test_prefilled_from_last_year_and_from_what_the_app_knows(round_2025, agency, province, dost, secretary):
     qms.announcement_create(
+        actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
             decision_number="7/QĐ-SKHCN", decision_date=D(2019, 12, 1), version="2015", scope="x"
         ),
     )
-    report = services.report_for(reporting_round=round_2025, agency=agency)
+    report = services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)
     assert "7/QĐ-SKHCN" in report.answers["announcement"]
     services.report_submit(
         report=report, answers={**FULL, "improvement": "Số hóa hồ sơ"}, expected_revision=0, actor=secretary
@@ -123,7 +125,10 @@ def test_prefilled_from_last_year_and_from_what_the_app_knows(round_2025, agency
     next_round = services.round_open(
         province=province, year=2026, opened_on=D(2026, 9, 1), deadline=D(2026, 10, 15), actor=dost
     )
-    assert services.report_for(reporting_round=next_round, agency=agency).answers["improvement"] == "Số hóa hồ sơ"
+    assert (
+        services.report_for(actor=SYSTEM, reporting_round=next_round, agency=agency).answers["improvement"]
+        == "Số hóa hồ sơ"
+    )
 
 
 def test_evidence_is_checked_and_scoped(secretary_client, client, round_2025, agency, other_agency):
@@ -141,7 +146,7 @@ def test_evidence_is_checked_and_scoped(secretary_client, client, round_2025, ag
 
 
 def test_leadership_reads_but_cannot_write(leader_client, round_2025, agency, secretary):
-    services.report_for(reporting_round=round_2025, agency=agency)
+    services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)
     assert leader_client.get(_url(round_2025, agency)).status_code == 200
     assert leader_client.post(_url(round_2025, agency), {**FULL, "revision": 0}).status_code == 403
     decide = reverse("inspections:report_decide", args=[round_2025.pk, agency.pk])
@@ -192,3 +197,20 @@ def test_facts_beside_a_past_report_are_those_of_its_year(secretary_client, roun
     page = secretary_client.get(_url(round_2025, agency)).content.decode()
     assert "Đánh giá nội bộ gần nhất: 01/03/2025." in page
     assert "01/03/2026" not in page
+
+
+def test_a_secretary_of_an_agency_that_ended_before_the_round_has_no_report_in_it(secretary_client, agency, dost):
+    from agencies.services import LegalBasis, reorganisation_dissolve
+
+    reorganisation_dissolve(
+        actor=SYSTEM,
+        province=agency.province,
+        agencies=[agency],
+        basis=LegalBasis("1/NQ-UBTVQH", D(2025, 6, 1), D(2025, 7, 1)),
+    )
+    later = services.round_open(
+        province=agency.province, year=2026, opened_on=D(2026, 9, 1), deadline=D(2026, 10, 15), actor=dost
+    )
+    assert secretary_client.get(_url(later, agency)).status_code == 404
+    assert _post(secretary_client, later, agency, FULL, 0).status_code == 404
+    assert not SelfReport.objects.filter(round=later).exists()

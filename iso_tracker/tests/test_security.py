@@ -4,6 +4,7 @@ re-authentication, two-step sign-in."""
 import re
 import time
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -266,8 +267,14 @@ def test_accounts_are_out_of_reach_of_others(
 def test_two_step_sign_in_set_up_and_used(client, dost):
     _login(client, "dost")
     page = client.get(reverse("two_factor")).content.decode()
+    assert 'data-testid="two-factor-set-up"' in page and "data:image/svg+xml;base64," not in page
+    assert client.post(reverse("two_factor"), {"set_up": "1"}).status_code == 302
+    page = client.get(reverse("two_factor")).content.decode()
     assert "data:image/svg+xml;base64," in page
     device = TOTPDevice.objects.get(user=dost, confirmed=False)
+    # Asking again (a second click) keeps the key already shown.
+    client.post(reverse("two_factor"), {"set_up": "1"})
+    assert TOTPDevice.objects.get(user=dost).pk == device.pk
     wrong = client.post(reverse("two_factor"), {"token": "000000" if _token(device) != "000000" else "111111"})
     assert "Mã không đúng" in wrong.content.decode()
     # Wrong codes slow the next attempts down (django-otp's throttling), even a right one.
@@ -299,6 +306,52 @@ def test_two_step_sign_in_is_for_dost_and_leadership(secretary_client, leader_cl
     assert leader_client.get(reverse("two_factor")).status_code == 200
 
 
+def test_visiting_the_two_factor_page_writes_nothing(dost_client, dost, leader_client):
+    from audit.models import AuditEvent
+
+    for client in (dost_client, leader_client):
+        assert client.get(reverse("two_factor")).status_code == 200
+        assert client.head(reverse("two_factor")).status_code == 200
+    assert TOTPDevice.objects.count() == 0
+    assert not AuditEvent.objects.filter(kind="write").exists()
+
+
+def test_dost_cannot_remove_their_own_authenticator_with_the_colleague_form(dost_client, dost):
+    TOTPDevice.objects.create(user=dost, name="app", confirmed=True)
+    response = dost_client.post(reverse("accounts:two_factor_reset", args=[dost.pk]), {"your_password": PASSWORD})
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=dost, confirmed=True).exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "accounts:users",
+        "accounts:create",
+        "accounts:edit",
+        "accounts:two_factor_reset",
+        "two_factor",
+        "two_factor_verify",
+        "password_change",
+        "password_change_done",
+        "login",
+    ],
+)
+def test_account_pages_refuse_the_methods_they_do_not_serve(client, dost_client, dost, secretary, url_name, method):
+    TOTPDevice.objects.create(user=secretary, name="app", confirmed=True)
+    args = [secretary.pk] if url_name in ("accounts:edit", "accounts:two_factor_reset") else []
+    fields = {"your_password": PASSWORD, "role": "dost", "first_name": "X", "token": "000000", "set_up": "1"}
+    body = urlencode({**fields, "username": "dost", "password": PASSWORD})
+    visitor = client if url_name == "login" else dost_client  # the sign-in page sends a signed-in user home
+    response = getattr(visitor, method)(
+        reverse(url_name, args=args), body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 405
+    assert TOTPDevice.objects.filter(user=secretary).exists() and not TOTPDevice.objects.filter(user=dost).exists()
+    assert User.objects.get(pk=secretary.pk).role == "secretary"
+
+
 def test_dost_removes_a_colleagues_lost_authenticator(dost_client, province):
     colleague = make_user("dost2", User.Role.DOST, province=province)
     TOTPDevice.objects.create(user=colleague, name="app", confirmed=True)
@@ -316,6 +369,7 @@ def test_compulsory_two_step_sign_in_holds_staff_at_the_set_up_page(client, dost
     assert held.status_code == 302 and held["Location"] == reverse("two_factor")
     page = client.get(reverse("two_factor")).content.decode()
     assert 'data-testid="two-factor-compulsory"' in page
+    client.post(reverse("two_factor"), {"set_up": "1"})
     device = TOTPDevice.objects.get(user=dost, confirmed=False)
     assert client.post(reverse("two_factor"), {"token": _token(device)}).status_code == 302
     assert client.get(reverse("agencies:list")).status_code == 200

@@ -141,11 +141,45 @@ def _writes() -> int:
     return AuditEvent.objects.filter(kind__in=["write", "job"]).count()
 
 
+def _rows() -> dict[str, int]:
+    """Rows of every table of the app's own models (what a GET must never change)."""
+    from django.apps import apps
+
+    mine = ("agencies", "migrations_tracker", "inspections", "notifications", "otp_totp", "otp_static")
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in mine and model._meta.label != "migrations_tracker.DashboardSnapshot"
+    }
+
+
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_each_role_gets_the_allowed_status(world, db, name):
+def test_each_role_gets_the_allowed_status_and_a_get_writes_nothing(world, db, name):
     url = _url(world, name)
-    got = tuple(_client(world, role).get(url).status_code for role in ROLES)
-    assert got == MATRIX[name], dict(zip(ROLES, got, strict=True))
+    got = []
+    for role in ROLES:
+        before, events = _rows(), _writes()
+        got.append(_client(world, role).get(url).status_code)
+        after = _rows()
+        assert after == before, (role, {k: (before[k], after[k]) for k in after if after[k] != before[k]})
+        assert _writes() == events, (role, AuditEvent.objects.filter(kind="write").last().changes)
+    assert tuple(got) == MATRIX[name], dict(zip(ROLES, got, strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_only_the_methods_a_view_serves_are_accepted(world, db, name):
+    """PUT, PATCH and DELETE are served by no page: 405 (or the sign-in redirect), and nothing is written."""
+    url = _url(world, name)
+    # Django's sign-in and language views send a signed-in visitor on before they look at the method.
+    redirects_first = name in ("login", "set_language")
+    for role in ("anonymous", "dost"):
+        client = _client(world, role)
+        for method in (client.put, client.patch, client.delete):
+            before = _writes()
+            status = method(url).status_code
+            allowed = (302, 405) if role == "anonymous" or redirects_first else (405,)
+            assert status in allowed, (role, method.__name__, status)
+            assert _writes() == before
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

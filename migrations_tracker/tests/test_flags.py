@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from agencies.tests.factories import make_agency
+from iso_tracker.permissions import SYSTEM
 from migrations_tracker import selectors, services
 from migrations_tracker.models import (
     AdministrativeProcedure,
@@ -28,6 +29,7 @@ def flags(agency, on):
 
 def announce(agency, on, version="2008"):
     return services.announcement_create(
+        actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
             decision_number=f"{on:%Y%m%d}/QĐ", decision_date=on, version=version, scope="Toàn bộ thủ tục"
@@ -57,15 +59,19 @@ def test_scope_change_needs_a_reannouncement(agency, other_agency):
     services.profile_for(other_agency)  # so that the agency's profile and the agency have different ids
     announce(agency, D(2019, 1, 10))
     services.procedure_create(
-        agency=agency, on=D(2019, 1, 10), procedure=AdministrativeProcedure(code="TT01", name="Cấp phép")
+        actor=SYSTEM, agency=agency, on=D(2019, 1, 10), procedure=AdministrativeProcedure(code="TT01", name="Cấp phép")
     )
     assert "scope_not_reannounced" not in flags(agency, D(2020, 1, 1))
     services.procedure_create(
-        agency=agency, on=D(2021, 4, 1), procedure=AdministrativeProcedure(code="TT02", name="Thủ tục mới")
+        actor=SYSTEM,
+        agency=agency,
+        on=D(2021, 4, 1),
+        procedure=AdministrativeProcedure(code="TT02", name="Thủ tục mới"),
     )
     assert "scope_not_reannounced" not in flags(agency, D(2021, 3, 31))
     assert "scope_not_reannounced" in flags(agency, D(2021, 4, 1))
     services.announcement_create(
+        actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
             is_reannouncement=True, decision_number="9/QĐ", decision_date=D(2021, 5, 1), version="2008", scope="Mở rộng"
@@ -75,10 +81,16 @@ def test_scope_change_needs_a_reannouncement(agency, other_agency):
 
 
 def test_scope_gaps_both_ways_and_their_counts(dost, agency, other_agency):
-    covered = services.procedure_create(agency=agency, procedure=AdministrativeProcedure(code="TT01", name="A"))
-    services.procedure_create(agency=agency, procedure=AdministrativeProcedure(code="TT02", name="B"))
-    services.process_save(agency=agency, process=Process(code="QT01", name="Quy trình A"), procedures=[covered])
-    services.process_save(agency=other_agency, process=Process(code="QT09", name="Quy trình nội bộ"), procedures=[])
+    covered = services.procedure_create(
+        actor=SYSTEM, agency=agency, procedure=AdministrativeProcedure(code="TT01", name="A")
+    )
+    services.procedure_create(actor=SYSTEM, agency=agency, procedure=AdministrativeProcedure(code="TT02", name="B"))
+    services.process_save(
+        actor=SYSTEM, agency=agency, process=Process(code="QT01", name="Quy trình A"), procedures=[covered]
+    )
+    services.process_save(
+        actor=SYSTEM, agency=other_agency, process=Process(code="QT09", name="Quy trình nội bộ"), procedures=[]
+    )
     today = D(2026, 1, 1)
     assert {"uncovered_procedures"} <= flags(agency, today)
     assert "orphan_processes" not in flags(agency, today)
@@ -91,23 +103,27 @@ def test_scope_gaps_both_ways_and_their_counts(dost, agency, other_agency):
 def test_a_process_cannot_serve_another_agencys_procedure(agency, other_agency):
     from django.core.exceptions import ValidationError
 
-    foreign = services.procedure_create(agency=other_agency, procedure=AdministrativeProcedure(code="X", name="X"))
+    foreign = services.procedure_create(
+        actor=SYSTEM, agency=other_agency, procedure=AdministrativeProcedure(code="X", name="X")
+    )
     with pytest.raises(ValidationError):
-        services.process_save(agency=agency, process=Process(code="QT1", name="Q"), procedures=[foreign])
+        services.process_save(actor=SYSTEM, agency=agency, process=Process(code="QT1", name="Q"), procedures=[foreign])
 
 
 def test_three_month_rule_for_legal_revisions(province, agency):
-    process = services.process_save(agency=agency, process=Process(code="QT01", name="Đất đai"), procedures=[])
+    process = services.process_save(
+        actor=SYSTEM, agency=agency, process=Process(code="QT01", name="Đất đai"), procedures=[]
+    )
     law = services.legal_change_create(
         province=province,
-        actor=None,
+        actor=SYSTEM,
         legal_change=LegalChange(number="31/2024/QH15", title="Luật Đất đai", effective_date=D(2024, 8, 1)),
     )
     assert law.revision_due_on == D(2024, 11, 1)
     revision = ProcessRevision.objects.create(legal_change=law, process=process)
     assert "revision_overdue" not in flags(agency, D(2024, 11, 1))  # due that day
     assert "revision_overdue" in flags(agency, D(2024, 11, 2))
-    services.revision_done(revision=revision, revised_on=D(2024, 12, 1))
+    services.revision_done(actor=SYSTEM, revision=revision, revised_on=D(2024, 12, 1))
     assert "revision_overdue" in flags(agency, D(2024, 11, 30))  # as it stood then
     assert "revision_overdue" not in flags(agency, D(2024, 12, 1))
 
@@ -115,7 +131,7 @@ def test_three_month_rule_for_legal_revisions(province, agency):
 def test_three_months_from_the_end_of_a_month(province):
     law = services.legal_change_create(
         province=province,
-        actor=None,
+        actor=SYSTEM,
         legal_change=LegalChange(number="1/2024", title="x", effective_date=D(2024, 11, 30)),
     )
     assert law.revision_due_on == D(2025, 2, 28)
@@ -126,25 +142,25 @@ def test_untrained_secretary_after_a_hand_over(province, agency):
         province=province, title="ISO 9001:2015", organiser="STAMEQ", start_date=D(2019, 7, 16), end_date=D(2019, 7, 18)
     )
     old = StaffMember.objects.create(agency=agency, full_name="Nông Thị Lan")
-    services.role_assign(staff=old, role="secretary", start_date=D(2018, 1, 1))
+    services.role_assign(actor=SYSTEM, staff=old, role="secretary", start_date=D(2018, 1, 1))
     Attendance.objects.create(course=course, staff=old)
     assert "untrained_staff" in flags(agency, D(2019, 7, 15))  # not yet trained
     assert "untrained_staff" not in flags(agency, D(2019, 7, 16))
     new = StaffMember.objects.create(agency=agency, full_name="Lục Văn Quý")
-    services.role_assign(staff=new, role="secretary", start_date=D(2025, 8, 1))
+    services.role_assign(actor=SYSTEM, staff=new, role="secretary", start_date=D(2025, 8, 1))
     old.roles.get().refresh_from_db()
     assert old.roles.get().end_date == D(2025, 7, 31)  # the hand-over is kept
     agency.refresh_from_db()
     assert agency.secretary_name == "Lục Văn Quý"  # the registry's contact follows
     assert "untrained_staff" not in flags(agency, D(2025, 7, 31))
     assert "untrained_staff" in flags(agency, D(2025, 8, 1))
-    services.attendance_add(course=course, staff=new)  # a course attended before taking the role counts
+    services.attendance_add(actor=SYSTEM, course=course, staff=new)  # a course attended before taking the role counts
     assert "untrained_staff" not in flags(agency, D(2025, 8, 1))
 
 
 def test_an_internal_auditor_without_training_is_not_flagged(province, agency):
     auditor = StaffMember.objects.create(agency=agency, full_name="Hà Thị Thu")
-    services.role_assign(staff=auditor, role="auditor", start_date=D(2020, 1, 1))
+    services.role_assign(actor=SYSTEM, staff=auditor, role="auditor", start_date=D(2020, 1, 1))
     assert "untrained_staff" not in flags(agency, D(2021, 1, 1))
 
 

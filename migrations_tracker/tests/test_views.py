@@ -11,6 +11,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from agencies.models import Document
+from iso_tracker.permissions import SYSTEM
 from migrations_tracker import services
 from migrations_tracker.models import (
     AdministrativeProcedure,
@@ -113,10 +114,12 @@ def test_another_agencys_pages_and_files_are_invisible_to_a_secretary(secretary_
     client.force_login(dost, backend="django.contrib.auth.backends.ModelBackend")
     client.post(reverse("qms:add", args=[other_agency.pk, "announcement"]), {**ANNOUNCEMENT, "evidence": _pdf()})
     document = other_agency.announcements.get().document
-    procedure = services.procedure_create(agency=other_agency, procedure=AdministrativeProcedure(code="T", name="T"))
+    procedure = services.procedure_create(
+        actor=SYSTEM, agency=other_agency, procedure=AdministrativeProcedure(code="T", name="T")
+    )
     law = services.legal_change_create(
         province=other_agency.province,
-        actor=None,
+        actor=SYSTEM,
         legal_change=LegalChange(number="1/2024", title="Luật", effective_date=datetime.date(2024, 1, 1)),
     )
     for url in [
@@ -135,7 +138,9 @@ def test_another_agencys_pages_and_files_are_invisible_to_a_secretary(secretary_
 
 
 def test_a_secretary_cannot_tie_another_agencys_procedure_by_form_field(secretary_client, agency, other_agency):
-    foreign = services.procedure_create(agency=other_agency, procedure=AdministrativeProcedure(code="X", name="X"))
+    foreign = services.procedure_create(
+        actor=SYSTEM, agency=other_agency, procedure=AdministrativeProcedure(code="X", name="X")
+    )
     response = secretary_client.post(
         reverse("qms:add", args=[agency.pk, "process"]),
         {"code": "QT1", "name": "Quy trình", "procedures": [foreign.pk]},
@@ -178,7 +183,7 @@ def test_procedure_import_all_or_nothing(secretary_client, agency):
 
 
 def test_legal_change_marked_and_revised_by_the_secretary(secretary_client, dost_client, agency):
-    process = services.process_save(agency=agency, process=Process(code="QT01", name="Q"), procedures=[])
+    process = services.process_save(actor=SYSTEM, agency=agency, process=Process(code="QT01", name="Q"), procedures=[])
     response = dost_client.post(
         reverse("qms:legal_changes"),
         {"number": "31/2024/QH15", "title": "Luật Đất đai", "effective_date": "01/08/2024", "fields": "Đất đai"},
@@ -197,12 +202,14 @@ def test_legal_change_marked_and_revised_by_the_secretary(secretary_client, dost
 
 def test_dashboard_as_of_date_and_spending(dost_client, agency, other_agency):
     services.announcement_create(
+        actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
             decision_number="1", decision_date=datetime.date(2016, 1, 1), version="2008", scope="x"
         ),
     )
     services.announcement_create(
+        actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
             decision_number="2", decision_date=datetime.date(2019, 12, 1), version="2015", scope="x"
@@ -305,10 +312,12 @@ def test_form_fields_cannot_reach_another_agencys_staff_or_revisions(
     assert {"staff", "course"} <= set(response.context["form"].errors)
     assert not theirs.roles.exists() and not theirs.attendances.exists()
 
-    process = services.process_save(agency=other_agency, process=Process(code="QT1", name="Q"), procedures=[])
+    process = services.process_save(
+        actor=SYSTEM, agency=other_agency, process=Process(code="QT1", name="Q"), procedures=[]
+    )
     law = services.legal_change_create(
         province=agency.province,
-        actor=None,
+        actor=SYSTEM,
         legal_change=LegalChange(number="2/2025", title="Luật", effective_date=datetime.date(2025, 1, 1)),
     )
     revision = ProcessRevision.objects.create(legal_change=law, process=process)

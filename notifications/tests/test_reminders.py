@@ -12,6 +12,7 @@ from agencies.models import User
 from agencies.tests.factories import make_user
 from inspections import services as inspections
 from inspections.sections import SECTION_KEYS
+from iso_tracker.permissions import SYSTEM
 from notifications import services
 from notifications.models import DigestOptOut, JobRun, Notification, Reminder
 
@@ -61,7 +62,7 @@ def test_stages_are_windows_so_a_missed_day_is_caught_up_once(round_open, secret
 
 
 def test_a_submitted_report_stops_its_reminders(round_open, agency, secretary):
-    report = inspections.report_for(reporting_round=round_open, agency=agency)
+    report = inspections.report_for(actor=SYSTEM, reporting_round=round_open, agency=agency)
     inspections.report_submit(
         report=report, answers=dict.fromkeys(SECTION_KEYS, "x"), expected_revision=0, actor=secretary
     )
@@ -172,9 +173,14 @@ def test_notification_list_unread_count_and_open(secretary_client, round_open, s
     response = secretary_client.get(reverse("notifications:open", args=[first.pk]))
     assert response.status_code == 302 and response["Location"] == first.url
     first.refresh_from_db()
+    assert first.read_at is None, "a GET writes nothing"
+    response = secretary_client.post(reverse("notifications:open", args=[first.pk]))
+    assert response.status_code == 302 and response["Location"] == first.url
+    first.refresh_from_db()
     assert first.read_at is not None
     others = Notification.objects.filter(user=dost).first()
     assert secretary_client.get(reverse("notifications:open", args=[others.pk])).status_code == 404
+    assert secretary_client.post(reverse("notifications:open", args=[others.pk])).status_code == 404
 
 
 def test_settings_and_jobs_pages_are_for_dost(dost_client, secretary_client, leader_client, round_open, monkeypatch):
@@ -246,37 +252,17 @@ def test_digest_names_the_agencies_most_behind_with_links(dost, agency, other_ag
     assert first_agency.endswith(f"https://iso.caobang.gov.vn/qms/agencies/{agency.pk}/")
 
 
-class _Clock:
-    def __init__(self, moment):
-        self.moment = moment
-
-    def localtime(self, *args):
-        return self.moment
-
-    def localdate(self, *args):
-        return self.moment.date()
-
-    def now(self):
-        return self.moment
-
-
 def test_the_hourly_sweep_acts_once_a_day_after_the_hour_and_catches_up(round_open, secretary, monkeypatch):
-    from django.utils import timezone as real
-
     from notifications import tasks
 
     monkeypatch.setattr(tasks, "deliver", type("Stub", (), {"delay": staticmethod(lambda: None)}))
-    early = real.make_aware(datetime.datetime(2026, 11, 27, 6, 5))
-    monkeypatch.setattr(tasks, "timezone", _Clock(early))
-    tasks.sweep()
+    tasks.sweep(now_iso="2026-11-27T06:05:00+07:00")
     assert not JobRun.objects.filter(job=services.SWEEP).exists()  # before the configured hour (7)
     # beat was down from 7 to 10; the 10:05 call still sends the day's reminders
-    monkeypatch.setattr(tasks, "timezone", _Clock(early.replace(hour=10)))
-    tasks.sweep()
+    tasks.sweep(now_iso="2026-11-27T10:05:00+07:00")
     claimed = Reminder.objects.count()
     assert claimed and JobRun.objects.filter(job=services.SWEEP, status="done").count() == 1
-    monkeypatch.setattr(tasks, "timezone", _Clock(early.replace(hour=11)))
-    tasks.sweep()
+    tasks.sweep(now_iso="2026-11-27T11:05:00+07:00")
     assert JobRun.objects.filter(job=services.SWEEP).count() == 1 and Reminder.objects.count() == claimed
 
 

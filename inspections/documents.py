@@ -1,0 +1,76 @@
+"""The documents of the inspection cycle built from the records: the inspection file (art. 39) as a
+zip, the plan (Mẫu 19) and the decision / minutes (Mẫu 20 / 21) as PDFs. Views only send them."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.utils.text import slugify
+
+from .models import CorrectiveAction, Inspection, InspectionPlan, Mode
+from .sections import SECTIONS
+
+
+def inspection_file_zip(inspection: Inspection) -> tuple[str, bytes]:
+    """The inspection file as one zip: a summary of the record and every document attached."""
+    documents = [e.document for e in inspection.evidence.select_related("document")]
+    if inspection.self_report_id:
+        documents += [e.document for e in inspection.self_report.evidence.select_related("document")]
+    documents += [
+        a.document
+        for a in CorrectiveAction.objects.filter(finding__inspection=inspection).select_related("document")
+        if a.document
+    ]
+    summary = render_to_string(
+        "inspections/inspection_file.txt",
+        {
+            "inspection": inspection,
+            "checks": inspection.checks.all(),
+            "findings": inspection.findings.all(),
+            "titles": {s.key: s.title for s in SECTIONS},
+        },
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("00-ho-so-kiem-tra.txt", summary.encode("utf-8"))
+        for number, document in enumerate(documents, start=1):
+            with document.file.open("rb") as handle:
+                archive.writestr(f"{number:02d}-{document.original_name}", handle.read())
+    name = slugify(f"ho-so-kiem-tra-{inspection.agency.code}-{inspection.start_date:%Y-%m-%d}")
+    return f"{name}.zip", buffer.getvalue()
+
+
+def plan_pdf(plan: InspectionPlan) -> tuple[str, bytes]:
+    """The plan as Mẫu 19. KHKT, on-site inspections first."""
+    from .reports.render import render_template_pdf
+
+    entries = plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name")
+    counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
+    data = render_template_pdf(
+        "inspections/pdf/mau19.html",
+        {
+            "plan": plan,
+            "entries": entries,
+            "total": sum(counts.values()),
+            "onsite": counts[Mode.ONSITE],
+            "dossier": counts[Mode.DOSSIER],
+            "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
+        },
+    )
+    return f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf", data
+
+
+def inspection_form_pdf(inspection: Inspection, form: str) -> tuple[str, bytes]:
+    """The inspection decision (Mẫu 20, on-site inspections) or the minutes (Mẫu 21), pre-filled."""
+    from .reports.render import render_template_pdf
+
+    titles = {s.key: s.title for s in SECTIONS}
+    context = {"inspection": inspection}
+    if form == "21":
+        checks = {c.item: c for c in inspection.checks.all()}
+        context |= {"checks": [(titles[k], checks.get(k)) for k in titles], "findings": inspection.findings.all()}
+    data = render_template_pdf(f"inspections/pdf/mau{form}.html", context)
+    return f"mau-{form}-{slugify(inspection.agency.code)}-{inspection.start_date:%Y%m%d}.pdf", data
