@@ -89,12 +89,94 @@ def foreign_dost_client(foreign_dost):
     return _client_for(foreign_dost)
 
 
-@pytest.fixture
-def demo(db):
-    """The Cao Bằng demo, loaded through the public command."""
-    from django.core.management import call_command
+def seed_demo_quietly() -> None:
+    """The Cao Bằng demo through the public command, as on a development install (DEBUG on)."""
+    from django.test import override_settings
 
-    call_command("seed_demo", "--quiet-logins", stdout=open("/dev/null", "w"))
+    with override_settings(DEBUG=True), open(os.devnull, "w") as devnull:
+        call_command("seed_demo", "--quiet-logins", stdout=devnull)
+
+
+# The demo, seeded once per test session ------------------------------------------------------------
+# Tests that use the demo run after the others, inside one transaction that holds the demo; each test
+# runs in a savepoint of it and is rolled back as usual. The transaction ends before the tests that
+# need real commits (browser, workers, backup), which seed their own.
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or "transactional_db" in names
+        or "live_server" in names
+        or item.get_closest_marker("worker")
+    )
+
+
+def _uses_demo(item) -> bool:
+    return bool({"demo", "world"} & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: 2 if _transactional(item) else 1 if _uses_demo(item) else 0)
+
+
+class _DemoTransaction:
+    def __init__(self, blocker):
+        self.blocker, self.atomic = blocker, None
+
+    def open(self) -> None:
+        from django.db import connection, transaction
+
+        if self.atomic is not None:
+            return
+        assert not connection.in_atomic_block, "request `demo` before `db` (or any fixture that uses the database)"
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+            seed_demo_quietly()
+
+    def close(self) -> None:
+        from django.db import transaction
+
+        if self.atomic is None:
+            return
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+        self.atomic = None
+
+
+_DEMO: dict[str, _DemoTransaction] = {}
+_PHASE = {"transactional": False}
+
+
+@pytest.fixture(scope="session")
+def demo_transaction(django_db_setup, django_db_blocker):
+    """Session-scoped, so it opens before any test's own transaction (pytest sets up wider scopes first)."""
+    state = _DEMO["state"] = _DemoTransaction(django_db_blocker)
+    if not _PHASE["transactional"]:
+        state.open()
+    yield state
+    state.close()
+
+
+def pytest_runtest_setup(item):
+    if _transactional(item):
+        _PHASE["transactional"] = True
+        if "state" in _DEMO:
+            _DEMO["state"].close()
+
+
+@pytest.fixture
+def demo(request, demo_transaction):
+    """The Cao Bằng demo, loaded through the public command: once per session, or per test where commits are real."""
+    if _transactional(request.node):
+        request.getfixturevalue("transactional_db")
+        seed_demo_quietly()
+    else:
+        request.getfixturevalue("db")
 
 
 # Browser tests -------------------------------------------------------------------------------------
@@ -118,8 +200,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    with open(os.devnull, "w") as devnull:
-        call_command("seed_demo", "--quiet-logins", stdout=devnull)
+    seed_demo_quietly()
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15000)

@@ -205,12 +205,21 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         return user
 
 
+class UserSearchForm(forms.Form):
+    """The search box of the account list (from the query string)."""
+
+    q = forms.CharField(required=False, max_length=255)
+
+
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
     users = province_users(request.user).order_by("role", "agency__name", "username")
     if request.method not in ("GET", "HEAD"):  # after the permission: others are refused (403) whatever the method
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    q = request.GET.get("q", "").strip()
+    search = UserSearchForm(request.GET)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
+    if search.errors:
+        messages.error(request, _("Some filters were not understood and were left out."))
     if q:
         users = users.filter(
             Q(username__icontains=q)
@@ -219,7 +228,12 @@ def user_list(request: HttpRequest) -> HttpResponse:
             | Q(agency__name__icontains=q)
         )
     page, query = paginate(request, users)
-    return render(request, "registration/user_list.html", {"page": page, "query": query, "q": q})
+    return render(
+        request,
+        "registration/user_list.html",
+        {"page": page, "query": query, "q": request.GET.get("q", "")},
+        status=400 if search.errors else 200,
+    )
 
 
 def _user_form(request: HttpRequest, account: User | None) -> HttpResponse:

@@ -228,8 +228,8 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
     )
 
 
-def _users(province: Province) -> list[tuple[str, str, str]]:
-    password = make_password(DEMO_PASSWORD)
+def _users(province: Province, password: str) -> list[tuple[str, str, str]]:
+    password = make_password(password)
     logins = []
     staff = [
         ("dost", "Phạm Thị Thanh", User.Role.DOST, None),
@@ -260,12 +260,14 @@ def _users(province: Province) -> list[tuple[str, str, str]]:
 
 
 @transaction.atomic
-def seed_demo() -> tuple[bool, list[tuple[str, str, str]]]:
-    """Load the demo once; later calls change nothing. Returns (loaded now?, logins)."""
+def seed_demo(password: str = DEMO_PASSWORD) -> tuple[bool, list[tuple[str, str, str]]]:
+    """Load the demo once; later calls change nothing. Returns (loaded now?, logins).
+
+    New demo accounts get `password` (the published one unless an install chose its own)."""
     province, _created = Province.objects.get_or_create(code=PROVINCE_CODE, defaults={"name": PROVINCE_NAME})
     loaded = False
     if not Agency.objects.filter(province=province).exists():
         made = _build_2019(province)
         _reorganise(province, made)
         loaded = True
-    return loaded, _users(province)
+    return loaded, _users(province, password)

@@ -241,18 +241,6 @@ class User(AbstractUser):
         """Vietnamese order: family and middle names (last_name) before the given name (first_name)."""
         return f"{self.last_name} {self.first_name}".strip()
 
-    @property
-    def is_dost(self) -> bool:
-        return self.role == self.Role.DOST
-
-    @property
-    def is_leadership(self) -> bool:
-        return self.role == self.Role.LEADERSHIP
-
-    @property
-    def is_secretary(self) -> bool:
-        return self.role == self.Role.SECRETARY
-
 
 def _document_path(instance: Document, filename: str) -> str:
     # A server-generated name: the uploader's file name is kept only as data, never as a path.

@@ -40,13 +40,15 @@ def start_session(request, user) -> None:
     """At sign-in (Django has just given the session a new key): stamp it for the expiry rules."""
     from django_otp import user_has_device
 
+    from .permissions import can
+
     now = time.time()
     request.session[SESSION_AUTH_AT] = now
     request.session[SESSION_LAST_SEEN] = now
     has_device = user_has_device(user, confirmed=True)
     request.session[SESSION_OTP_REQUIRED] = has_device
     request.session[SESSION_OTP_SETUP_REQUIRED] = (
-        settings.TWO_FACTOR_REQUIRED and not has_device and getattr(user, "role", "") in ("dost", "leadership")
+        settings.TWO_FACTOR_REQUIRED and not has_device and can(user, "two_factor.required")
     )
 
 

@@ -148,6 +148,11 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "accounts.manage": (anyone | dost_of_province, _("User accounts are managed by DOST staff.")),
     "reminders.manage": (anyone | dost_of_province, _("Only DOST staff manage reminders.")),
     "audit.view": (anyone | is_site_admin | dost_of_province, _("The audit trail is for DOST staff.")),
+    # Where TWO_FACTOR_REQUIRED is set, these accounts cannot work without an authenticator app.
+    "two_factor.required": (
+        is_dost | is_leadership,
+        _("Two-step sign-in is compulsory for DOST staff and leadership."),
+    ),
     "two_factor.use": (
         is_site_admin | is_dost | is_leadership,
         _("Two-step sign-in is offered to DOST staff and leadership."),

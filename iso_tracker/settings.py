@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "inspections",
     "notifications",
     "audit",
+    "ops",
 ]
 
 MIDDLEWARE = [

@@ -27,7 +27,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from xml.etree.ElementTree import iterparse
+from xml.etree.ElementTree import ParseError, iterparse
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_COLUMNS = 1000  # cells a row may hold (an agency row has 16)
 UNPACK_FACTOR = 10  # an .xlsx may unpack to at most IMPORT_MAX_MB × this
 _XML_PER_ROW = 64  # XML elements an .xlsx row may average (a cell is two: <c><v>)
+_ROW = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}row"  # a drawing's <xdr:row> is not one
 
 
 class ImportFileError(Exception):
@@ -123,14 +124,19 @@ def _xlsx_rows(content: bytes, max_rows: int) -> Iterator[tuple]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+            # zipfile never inflates a part beyond the size it declares: this bounds everything below.
+            if sum(info.file_size for info in archive.infolist()) > max_bytes() * UNPACK_FACTOR:
+                raise ImportFileError(
+                    _("The workbook unpacks to more than %(n)s MB.") % {"n": settings.IMPORT_MAX_MB * UNPACK_FACTOR}
+                )
+            # Opening a workbook, openpyxl reads every sheet that declares no size to its end: count first.
+            for info in archive.infolist():
+                with archive.open(info) as part:
+                    _check_sheet_xml(part, max_rows)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # not a zip, a part that fails its checksum…
         raise _unreadable_xlsx() from exc
-    # zipfile never inflates a part beyond the size it declares, so this bounds what openpyxl reads.
-    if unpacked > max_bytes() * UNPACK_FACTOR:
-        raise ImportFileError(
-            _("The workbook unpacks to more than %(n)s MB.") % {"n": settings.IMPORT_MAX_MB * UNPACK_FACTOR}
-        )
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -138,9 +144,6 @@ def _xlsx_rows(content: bytes, max_rows: int) -> Iterator[tuple]:
         raise _unreadable_xlsx() from exc
     try:
         sheet.reset_dimensions()  # the size a sheet declares may be false: read what is there
-        # openpyxl==3.1.5 (pinned): a read-only sheet opens its XML with _get_source().
-        with sheet._get_source() as source:
-            _check_sheet_xml(source, max_rows)
         yield from sheet.iter_rows(values_only=True)
     except ImportFileError:
         raise
@@ -150,32 +153,37 @@ def _xlsx_rows(content: bytes, max_rows: int) -> Iterator[tuple]:
         workbook.close()
 
 
-def _check_sheet_xml(source, max_rows: int) -> None:
-    """Count a sheet's rows and XML elements as they stream by, keeping none in memory, so that a row of
-    a million cells or a million rows refuse the file before openpyxl builds them."""
+def _check_sheet_xml(part, max_rows: int) -> None:
+    """Count the rows of a part of the workbook, and the XML elements in them, as they stream by, keeping
+    none in memory: a million rows, or a row of a million cells, refuse the file before openpyxl builds
+    them. A part that is not XML (an image) is left to openpyxl."""
     rows = elements = in_row = 0
     max_elements = (max_rows + 1) * _XML_PER_ROW + 10_000
     open_elements = []
-    for event, element in iterparse(source, events=("start", "end")):  # noqa: S314 - counts only; expat limits entity expansion
-        tag = element.tag.rpartition("}")[2]
-        if event == "end":
-            open_elements.pop()
-            if open_elements:
-                open_elements[-1].remove(element)
-            if tag == "row":
-                in_row = 0
-            continue
-        open_elements.append(element)
-        elements += 1
-        if tag == "row":
-            rows += 1
-            in_row = 1
-            if rows > max_rows + 1:
-                raise _too_long(max_rows)
-        elif in_row:
-            in_row += 1
-        if in_row > 4 * MAX_COLUMNS or elements > max_elements:  # a cell is two to four elements
-            raise _too_wide()
+    try:
+        for event, element in iterparse(part, events=("start", "end")):  # noqa: S314 - expat bounds entities
+            if event == "end":
+                open_elements.pop()
+                if open_elements:
+                    open_elements[-1].remove(element)
+                if element.tag == _ROW:
+                    in_row = 0
+                continue
+            open_elements.append(element)
+            if element.tag == _ROW:
+                rows += 1
+                in_row = 1
+                if rows > max_rows + 1:
+                    raise _too_long(max_rows)
+            elif not in_row:
+                continue
+            else:
+                in_row += 1
+            elements += 1
+            if in_row > 4 * MAX_COLUMNS or elements > max_elements:  # a cell is two to four elements
+                raise _too_wide()
+    except ParseError:
+        return
 
 
 def _csv_rows(content: bytes) -> Iterator[list[str]]:

@@ -137,8 +137,10 @@ def test_a_queryset_update_over_many_rows_is_one_record_with_its_count(demo, cli
     assert len(_events(kind="write")) == 1
 
 
-def test_management_commands_that_write_are_recorded(db, tmp_path):
+def test_management_commands_that_write_are_recorded(db, tmp_path, settings):
     from django.core.management import call_command
+
+    settings.DEBUG = True  # the demo loads into development installs only
 
     call_command("seed_demo", "--quiet-logins", stdout=open(tmp_path / "out.txt", "w"))
     (event,) = _events(kind="command")

@@ -13,7 +13,7 @@ from agencies.models import Province, User
 from inspections.models import ReportFile
 from inspections.reports import services
 from inspections.reports.data import SECTIONS, annual_figures
-from inspections.reports.render import render_bytes, safe_url_fetcher
+from inspections.reports.render import html_to_pdf, render_bytes, safe_url_fetcher
 
 pytestmark = pytest.mark.django_db
 
@@ -151,13 +151,53 @@ def test_secretaries_and_other_provinces_get_no_province_report(demo, client):
     ],
 )
 def test_weasyprint_fetches_nothing_from_outside(url):
+    fetcher = safe_url_fetcher()
     with pytest.raises(ValueError):
-        safe_url_fetcher(url)
+        fetcher(url)
+    assert fetcher.refused == [url] and fetcher.served == []
 
 
 def test_the_fetcher_serves_the_apps_own_stylesheet():
-    response = safe_url_fetcher("static:css/report.css")
-    assert b"@page" in response.read()
+    fetcher = safe_url_fetcher()
+    response = fetcher("static:css/report.css")
+    assert b"@page" in response.read() and response.content_type == "text/css"
+    assert fetcher.served == ["static:css/report.css"]
+
+
+def test_a_refused_image_is_left_out_and_the_pdf_still_made(monkeypatch, caplog):
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", lambda *a, **k: pytest.fail("WeasyPrint opened a URL"))
+    fetcher = safe_url_fetcher()
+    html = (
+        '<html><head><link rel="stylesheet" href="static:css/report.css"></head><body><p>Nhận xét chung</p>'
+        '<img src="http://example.com/x.png"><img src="file:///etc/passwd"></body></html>'
+    )
+    pdf = html_to_pdf(html, url_fetcher=fetcher)
+    assert pdf.startswith(b"%PDF")
+    assert "Nhận xét chung" in _pdf_text(pdf)
+    assert fetcher.served == ["static:css/report.css"]
+    assert fetcher.refused == ["http://example.com/x.png", "file:///etc/passwd"]
+    assert any("example.com/x.png" in record.getMessage() for record in caplog.records)
+
+
+def test_xlsx_cells_are_text_never_formulas(province):
+    from agencies.tests.factories import make_agency
+
+    name = '=HYPERLINK("http://evil.example","Bấm vào đây")'
+    make_agency(province, code="F1", name=name)
+    make_agency(province, code="F2", name="@SUM(1+1)")
+    make_agency(province, code="F3", name="-")  # a lone dash is no formula: it stays as it is
+    figures = annual_figures(province, 2019)
+    book = load_workbook(io.BytesIO(render_bytes("xlsx", figures, {})))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert cells and not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    annex = {cell.value for cell in cells if cell.parent.title == "Phụ lục"}
+    assert {"'" + name, "'@SUM(1+1)", "-"} <= annex
+    summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True) if len(row) > 1}
+    assert summary["Tổng số cơ quan áp dụng HTQLCL"] == 3  # numbers stay numbers
+    document = Document(io.BytesIO(render_bytes("docx", figures, {})))
+    assert name in {cell.text for table in document.tables for row in table.rows for cell in row.cells}  # no formulas
 
 
 def test_plan_decision_and_minutes_as_prefilled_pdfs(demo, client):

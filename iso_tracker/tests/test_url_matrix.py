@@ -108,8 +108,8 @@ def _names(resolver: URLResolver, namespace: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """Built once for the module inside a transaction that is rolled back at its end."""
+def world(demo_transaction, django_db_blocker):
+    """Built once for the module (on the session's demo) inside a transaction rolled back at its end."""
     with django_db_blocker.unblock():
         with transaction.atomic():
             yield build_world()

@@ -7,7 +7,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.core.management import call_command
 from django.utils import timezone
 
 from agencies.models import Agency, Document, Province, Reorganisation, User
@@ -38,7 +37,9 @@ class World:
 
 
 def build_world() -> World:
-    call_command("seed_demo", "--quiet-logins", stdout=open("/dev/null", "w"))
+    from conftest import seed_demo_quietly
+
+    seed_demo_quietly()  # present already when the session's demo is open; then this changes nothing
     action = CorrectiveAction.objects.select_related("finding__inspection__agency").order_by("pk").first()
     inspection = action.finding.inspection
     agency = inspection.agency

@@ -28,8 +28,9 @@ def test_twelve_departments_and_the_chi_cuc_tdc_on_2015_by_the_end_of_2019(dost_
     ]
 
 
-def test_demo_flags_today_link_to_the_agencies_behind_them(dost_demo):
-    response = dost_demo.get(reverse("qms:dashboard"))
+def test_demo_flags_on_a_set_day_link_to_the_agencies_behind_them(dost_demo):
+    """As of 27/11/2026, the day the demo's story reaches (not "today": the test must pass in any year)."""
+    response = dost_demo.get(reverse("qms:dashboard"), {"as_of": "27/11/2026"})
     counts = {flag.key: n for flag, n in response.context["flags"]}
     assert counts["transition_overdue"] == 4
     assert counts["untrained_staff"] == 5
@@ -39,7 +40,7 @@ def test_demo_flags_today_link_to_the_agencies_behind_them(dost_demo):
     assert counts["scope_not_reannounced"] == 2
     assert counts["revision_overdue"] == 1
     assert counts["orphan_processes"] == 3
-    listing = dost_demo.get(reverse("qms:flag", args=["transition_overdue"]))
+    listing = dost_demo.get(reverse("qms:flag", args=["transition_overdue"]), {"as_of": "27/11/2026"})
     assert sorted(row.agency.code for row in listing.context["page"]) == ["BQLKKT", "CCTL", "SNGV", "TW-HQ"]
     for flag, _n in response.context["flags"]:
         assert f'data-testid="flag-{flag.key}" href="/qms/flags/{flag.key}/' in response.content.decode()

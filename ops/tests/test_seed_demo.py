@@ -1,0 +1,74 @@
+"""seed_demo: loads the Cao Bằng demo once, prints the logins, and a second run changes nothing."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from agencies.models import Agency, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def development_install(settings):
+    settings.DEBUG = True  # the published demo password is for development installs
+
+
+def _snapshot():
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def test_seed_demo_is_idempotent_and_prints_logins():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    first = _snapshot()
+    text = out.getvalue()
+    assert "CaoBang@2019" in text
+    assert "dost " in text and "lanhdao " in text
+    for agency in Agency.objects.all():
+        assert f"tk.{agency.code.lower()} " in text
+        assert User.objects.get(username=f"tk.{agency.code.lower()}").agency == agency
+    dost = User.objects.get(username="dost")
+    assert dost.check_password("CaoBang@2019") and dost.role == User.Role.DOST
+
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+    assert _snapshot() == first
+    assert "nothing changed" in again.getvalue()
+
+
+def test_seed_demo_keeps_a_password_the_user_changed():
+    call_command("seed_demo", stdout=io.StringIO())
+    user = User.objects.get(username="dost")
+    user.set_password("Mật-khẩu-riêng-2026")
+    user.save()
+    call_command("seed_demo", stdout=io.StringIO())
+    user.refresh_from_db()
+    assert user.check_password("Mật-khẩu-riêng-2026")
+
+
+def test_seed_demo_refuses_a_production_install_without_new_passwords(monkeypatch, settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    monkeypatch.delenv("SEED_DEMO_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="--allow-production"):
+        call_command("seed_demo", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="SEED_DEMO_PASSWORD"):
+        call_command("seed_demo", "--allow-production", stdout=io.StringIO())
+    monkeypatch.setenv("SEED_DEMO_PASSWORD", "CaoBang@2019")
+    with pytest.raises(CommandError, match="new password"):
+        call_command("seed_demo", "--allow-production", stdout=io.StringIO())
+    monkeypatch.setenv("SEED_DEMO_PASSWORD", "12345678")
+    with pytest.raises(CommandError, match="SEED_DEMO_PASSWORD"):
+        call_command("seed_demo", "--allow-production", stdout=io.StringIO())
+    assert not User.objects.exists() and not Agency.objects.exists()
+
+    monkeypatch.setenv("SEED_DEMO_PASSWORD", "Một-mật-khẩu-mới-2026")
+    out = io.StringIO()
+    call_command("seed_demo", "--allow-production", stdout=out)
+    dost = User.objects.get(username="dost")
+    assert dost.check_password("Một-mật-khẩu-mới-2026") and not dost.check_password("CaoBang@2019")
+    assert "CaoBang@2019" not in out.getvalue() and "Một-mật-khẩu-mới-2026" not in out.getvalue()
