@@ -14,9 +14,11 @@ does not store it either.
 
 An upload is refused by its size before it is opened (`IMPORT_MAX_MB`), an .xlsx also by the size its
 parts declare they unpack to (a zip bomb). `read_rows` then streams the first sheet (openpyxl
-read-only, after a pass that counts its rows and cells without building them) or the CSV (decoded
-lazily) and stops at the first row beyond the limit, blank rows included: it never trusts the size a
-workbook declares, nor reads a file to its end to learn that it is too long.
+read-only) or the CSV (decoded lazily) and stops at the first row beyond the limit, blank rows
+included. An .xlsx is first counted part by part as its XML streams by, keeping nothing (no sheet
+of the workbook may hold more rows than the limit, nor a row more than MAX_COLUMNS cells), because
+openpyxl, opening a workbook, reads to its end every sheet that does not declare its size. The size
+a sheet declares is never trusted, and no file is read to its end to learn that it is too long.
 """
 
 from __future__ import annotations

@@ -442,3 +442,24 @@ def test_a_workbook_that_understates_its_size_is_read_to_its_end(dost_client):
     response = _upload(dost_client, "x.xlsx", content)
     assert response.status_code == 302
     assert sorted(Agency.objects.values_list("code", flat=True)) == ["T0", "T1", "T2"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=1+1", "+84", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "'=1", "''+1", "-", "'-", "'abc", "Sở Tư pháp", "", "a=b"],
+)
+def test_safe_cell_and_unescape_cell_undo_each_other(value):
+    from iso_tracker.spreadsheets import FORMULA_STARTS, safe_cell, unescape_cell
+
+    written = safe_cell(value)
+    assert unescape_cell(written) == value
+    assert value == "-" or not written.startswith(FORMULA_STARTS)
+
+
+def test_safe_cell_leaves_numbers_and_dates_alone():
+    import datetime
+
+    from iso_tracker.spreadsheets import safe_cell
+
+    for value in (-5, -2.5, 0, datetime.date(2019, 12, 31), None):
+        assert safe_cell(value) == value and type(safe_cell(value)) is type(value)
