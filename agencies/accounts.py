@@ -315,7 +315,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if confirmed:
         form = DisableForm(request.POST or None, device=confirmed, request=request)
         if request.method == "POST" and form.is_valid():
-            if settings.TWO_FACTOR_REQUIRED and not user.is_superuser:
+            if settings.TWO_FACTOR_REQUIRED and can(user, "two_factor.required"):
                 messages.error(
                     request, _("Two-step sign-in is compulsory in this province; it cannot be switched off.")
                 )

@@ -15,7 +15,10 @@ class RegistryFilter(django_filters.FilterSet):
     """Search and filters of the registry list and its export; rows are versions as of a date."""
 
     q = django_filters.CharFilter(
-        method="search", label=_("Search"), widget=forms.TextInput(attrs={"placeholder": _("Name or code")})
+        method="search",
+        label=_("Search"),
+        max_length=255,  # no name is longer; SQLite refuses a LIKE pattern of 50,000 characters
+        widget=forms.TextInput(attrs={"placeholder": _("Name or code")}),
     )
     category = django_filters.ChoiceFilter(
         choices=Category.choices, label=_("Category"), empty_label=_("All categories")

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from iso_tracker.forms import ModelMultipleChoiceField
 
 from .models import Agency, Category, Reorganisation, User
 from .selectors import visible_agencies
@@ -33,7 +36,7 @@ class AgencyChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.code})"
 
 
-class AgencyMultipleChoiceField(forms.ModelMultipleChoiceField):
+class AgencyMultipleChoiceField(ModelMultipleChoiceField):
     widget = forms.SelectMultiple(attrs={"size": 14})
 
     def label_from_instance(self, obj: Agency) -> str:
@@ -231,17 +234,26 @@ REORGANISATION_FORMS = {
 }
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("File (.xlsx or .csv)"), help_text=_("At most 5 MB. The first row holds the column headers.")
-    )
+class ImportFileForm(forms.Form):
+    """An .xlsx or .csv to import: refused by its size and name before anything reads it."""
 
-    MAX_BYTES = 5 * 1024 * 1024
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.fields["file"].help_text:
+            self.fields["file"].help_text = _("At most %(n)s MB. The first row holds the column headers.") % {
+                "n": settings.IMPORT_MAX_MB
+            }
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        if upload.size > settings.IMPORT_MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than %(n)s MB.") % {"n": settings.IMPORT_MAX_MB})
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Upload an Excel (.xlsx) or CSV (.csv) file."))
         return upload
+
+
+class ImportForm(ImportFileForm):
+    """The registry import."""

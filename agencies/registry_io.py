@@ -394,8 +394,7 @@ def _save_row(
                 result.updated += 1
         else:
             existing[data["code"]] = services.agency_create(
-                actor=actor,
-                province=province, code=data["code"], parent=parent, **fields
+                actor=actor, province=province, code=data["code"], parent=parent, **fields
             )
             result.created += 1
     except ValidationError as exc:

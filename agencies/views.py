@@ -68,6 +68,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "can_manage": can(request.user, "registry.manage"),
         },
+        status=400 if registry.form.errors else 200,  # the refused filters are shown, with what was typed
     )
 
 
@@ -183,7 +184,7 @@ def agency_import(request: HttpRequest) -> HttpResponse:
                 % {"created": result.created, "updated": result.updated},
             )
             return redirect("agencies:list")
-    status = 400 if result is not None and not result.ok else 200
+    status = 400 if (result is not None and not result.ok) or form.errors else 200
     return render(
         request,
         "agencies/agency_import.html",

@@ -13,6 +13,7 @@ class AuditFilter(django_filters.FilterSet):
         field_name="actor_name",
         lookup_expr="iexact",
         label=_("User name"),
+        max_length=150,
         widget=forms.TextInput(attrs={"placeholder": _("User name")}),
     )
     since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"), widget=DATE_WIDGET)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from .forms import (
     StartForm,
 )
 from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry
+from .reports import services as report_services
 from .sections import SECTIONS
 
 
@@ -89,6 +90,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reasons": risk.REASONS,
             "query": f"mode={mode}" if mode else "",
             "can_edit": can(request.user, "inspections.manage"),
+            "large": report_services.plan_is_large(plan),
+            "files": plan.files.all()[:5],
+            "in_progress": plan.files.filter(status__in=["queued", "running"]).exists(),
         },
     )
 
@@ -367,13 +371,28 @@ def _attachment(data: bytes, name: str, content_type: str = "application/pdf") -
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The plan as Mẫu 19. KHKT."""
+    """The plan as Mẫu 19. KHKT: made in the request for a small plan; a large one is made on the reports
+    queue (POST, DOST) and downloaded here once ready."""
     require(request.user, "province.view")
     plan = get_object_or_404(selectors.visible_plans(request.user).select_related("province"), pk=pk)
-    name, data = documents.plan_pdf(plan)
-    return _attachment(data, name)
+    if request.method == "POST":
+        require(request.user, "inspections.manage", plan)
+        item = report_services.plan_generate(plan=plan, actor=request.user)
+        if item.status == item.Status.READY:
+            messages.info(request, _("This version of the plan was already made; download it below."))
+        else:
+            messages.success(request, _("The plan is being made in the background; this page shows it when ready."))
+        return redirect(plan)
+    if not report_services.plan_is_large(plan):
+        name, data = documents.plan_pdf(plan)
+        return _attachment(data, name)
+    ready = report_services.plan_file(plan)
+    if ready is None:
+        messages.info(request, _("This plan is large: its PDF is made in the background. Press “Make the PDF”."))
+        return redirect(plan)
+    return FileResponse(ready.file.open("rb"), as_attachment=True, filename=f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf")
 
 
 @login_required

@@ -378,7 +378,9 @@ class ReportFile(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    report = models.ForeignKey(AnnualReport, on_delete=models.CASCADE, related_name="files")
+    # What is rendered: the annual report, or a large plan's Mẫu 19 (a small plan is rendered in the request).
+    report = models.ForeignKey(AnnualReport, on_delete=models.CASCADE, related_name="files", null=True, blank=True)
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.CASCADE, related_name="files", null=True, blank=True)
     format = models.CharField(max_length=8, choices=Format.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     data_hash = models.CharField(max_length=64)
@@ -392,9 +394,14 @@ class ReportFile(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["report", "format", "data_hash"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report__isnull=True) ^ models.Q(plan__isnull=True), name="report_file_of_one_thing"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.report} · {self.format}"
+        return f"{self.report or self.plan} · {self.format}"
 
     def get_absolute_url(self) -> str:
         return reverse("inspections:report_file", args=[self.pk])

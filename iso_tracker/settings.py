@@ -328,6 +328,8 @@ TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
 # Largest .xlsx / .csv the registry and procedure imports open (iso_tracker.spreadsheets).
 IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 5)
+# A plan (Mẫu 19) of more agencies than this is rendered on the reports queue, not inside the request.
+PLAN_PDF_INLINE_MAX = env_int("PLAN_PDF_INLINE_MAX", 300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 

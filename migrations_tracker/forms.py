@@ -4,9 +4,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from agencies.forms import DATE_WIDGET
+from agencies.forms import DATE_WIDGET, ImportFileForm
 from agencies.models import Agency
 from agencies.uploads import check_upload
+from iso_tracker.forms import ModelMultipleChoiceField
 
 from .models import (
     AdministrativeProcedure,
@@ -85,6 +86,7 @@ class ProcessForm(EvidenceMixin, forms.ModelForm):
         model = Process
         fields = ["code", "name", "revision", "effective_date", "procedures"]
         widgets = {**_dates("effective_date"), "procedures": forms.CheckboxSelectMultiple}
+        field_classes = {"procedures": ModelMultipleChoiceField}
 
     def __init__(self, *args, agency: Agency, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +167,7 @@ class CourseForm(forms.ModelForm):
 
 
 class AffectedProcessesForm(forms.Form):
-    processes = forms.ModelMultipleChoiceField(
+    processes = ModelMultipleChoiceField(
         queryset=Process.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -181,7 +183,7 @@ class RevisionDoneForm(forms.Form):
     revised_on = forms.DateField(label=_("Revised on"), widget=DATE_WIDGET)
 
 
-class ProcedureImportForm(forms.Form):
+class ProcedureImportForm(ImportFileForm):
     file = forms.FileField(
         label=_("File (.xlsx or .csv)"), help_text=_("Columns: Mã thủ tục, Tên thủ tục, Lĩnh vực, Căn cứ pháp lý.")
     )

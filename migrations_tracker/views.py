@@ -330,7 +330,7 @@ def procedure_import(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "headers": procedure_io.HEADERS,
         },
-        status=400 if result is not None and not result.ok else 200,
+        status=400 if (result is not None and not result.ok) or form.errors else 200,
     )
 
 

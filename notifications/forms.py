@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import User
+from iso_tracker.forms import ModelMultipleChoiceField
 
 from .models import Kind, ReminderSettings
 
@@ -23,6 +24,7 @@ class SettingsForm(forms.ModelForm):
         model = ReminderSettings
         fields = ["enabled", "report_lead_days", "action_lead_days", "revision_lead_days", "hour", "digest_recipients"]
         widgets = {"digest_recipients": forms.CheckboxSelectMultiple}
+        field_classes = {"digest_recipients": ModelMultipleChoiceField}
 
     def __init__(self, *args, province, **kwargs):
         super().__init__(*args, **kwargs)

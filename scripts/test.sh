@@ -3,6 +3,7 @@
 #   bash scripts/test.sh [pytest arguments]
 # SQLite and the embedded broker unless DATABASE_URL / REDIS_URL are set (CI sets both).
 # SKIP_CHECKS=1 skips ruff, the migrations check and the catalogue check (pytest only).
+# COVERAGE=1 measures coverage (child processes included) and fails below COVERAGE_FLOOR (CI sets it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -11,6 +12,8 @@ ensure_debian_packages required $APT_RUNTIME $APT_TEST
 ensure_virtualenv requirements-dev.txt
 export PATH="$VENV/bin:$PATH"
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+# The coverage measured on 2026-12-02 (issue 11), rounded down: raise it when it rises, never lower it.
+COVERAGE_FLOOR=${COVERAGE_FLOOR:-92}
 
 if [ "${SKIP_CHECKS:-0}" != 1 ]; then
   say "ruff"
@@ -23,4 +26,13 @@ if [ "${SKIP_CHECKS:-0}" != 1 ]; then
 fi
 
 say "pytest (database: ${DATABASE_URL:-embedded SQLite}; broker: ${REDIS_URL:-embedded file system})"
-"$PY" -m pytest "$@"
+if [ "${COVERAGE:-0}" = 1 ]; then
+  # Coverage of the app's code, child processes included (.coveragerc); CI fails below the floor.
+  rm -f .coverage .coverage.*
+  "$PY" -m coverage run -m pytest "$@"
+  "$PY" -m coverage combine -q
+  say "Coverage (floor ${COVERAGE_FLOOR})"
+  "$PY" -m coverage report --fail-under="$COVERAGE_FLOOR" | tail -1
+else
+  "$PY" -m pytest "$@"
+fi

@@ -105,11 +105,14 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
 @require_safe
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
     require(request.user, "province.view")
+    mine = province_scope(request.user, "report__province") | province_scope(request.user, "plan__province")
     item = get_object_or_404(
-        ReportFile.objects.filter(province_scope(request.user, "report__province"), status=ReportFile.Status.READY),
-        pk=pk,
+        ReportFile.objects.filter(mine, status=ReportFile.Status.READY).select_related("report", "plan"), pk=pk
     )
-    name = f"bao-cao-ISO-{item.report.year}-{item.created_at:%Y%m%d-%H%M}.{item.format}"
+    if item.plan_id:
+        name = f"mau-19-ke-hoach-kiem-tra-{item.plan.year}-{item.created_at:%Y%m%d-%H%M}.pdf"
+    else:
+        name = f"bao-cao-ISO-{item.report.year}-{item.created_at:%Y%m%d-%H%M}.{item.format}"
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=name)
 
 

@@ -268,3 +268,23 @@ def test_path_integers_that_cannot_exist_are_not_found(world, clients, db, name)
                 for method in ("get", "post"):
                     got = _send(clients[role], method, url, {}, (method, role, key, number))
                     assert got.response.status_code not in (200, 400), (method, url, role)
+
+
+import collections as _c, time as _t
+_STATS = _c.defaultdict(lambda: [0, 0.0])
+_orig_send = _send
+def _send(client, method, url, data, what):  # noqa
+    t = _t.perf_counter()
+    try:
+        return _orig_send(client, method, url, data, what)
+    finally:
+        d = _t.perf_counter() - t
+        label = what[2] if len(what) > 2 and isinstance(what[2], str) and len(what[2]) < 40 else "-"
+        for k in ((method, what[0], label), ("url", url.split("?")[0], method)):
+            _STATS[k][0] += 1; _STATS[k][1] += d
+
+@pytest.fixture(autouse=True, scope="module")
+def _report():
+    yield
+    for k, (n, s) in sorted(_STATS.items(), key=lambda kv: -kv[1][1])[:50]:
+        print(f"{s:8.2f}s {n:6d} {k!r}")

@@ -55,8 +55,8 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(secretary_clien
     monkeypatch.setattr(csv, "reader", lambda *a, **k: pytest.fail("an oversized file was parsed"))
     valid = (HEADER + _procedures(1)).encode()
     response = _upload(secretary_client, agency, "tt.csv", valid + b"\n" * (1024 * 1024 - len(valid) + 1))
-    assert response.status_code == 400
-    assert _errors(response) == [(1, "", "Tệp lớn hơn 1 MB.")]
+    assert response.status_code == 400 and response.context["result"] is None  # refused by the form: never read
+    assert response.context["form"].errors["file"] == ["Tệp lớn hơn 1 MB."]
     assert not AdministrativeProcedure.objects.exists()
 
 
@@ -89,3 +89,4 @@ def test_a_workbook_of_a_million_rows_is_refused_at_the_limit(secretary_client, 
     assert len(out.getvalue()) < 500_000
     response = _upload(secretary_client, agency, "tt.xlsx", out.getvalue())
     assert _errors(response) == [(1, "", "Tệp có nhiều hơn 50 dòng.")]
+

@@ -1,0 +1,80 @@
+"""The plan (Mẫu 19): a small plan is made in the request; a large one on the reports queue, once per version."""
+
+import subprocess
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from agencies.models import User
+from inspections.models import InspectionPlan, PlanEntry, ReportFile
+from inspections.reports import services
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+
+
+@pytest.fixture
+def plan(demo):
+    return InspectionPlan.objects.get(province__code="04", year=2019)
+
+
+def test_a_small_plan_is_made_in_the_request(plan, settings):
+    settings.PLAN_PDF_INLINE_MAX = 300
+    response = _client("lanhdao").get(reverse("inspections:plan_pdf", args=[plan.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "KẾ HOẠCH" in _text(response.content)
+    assert not ReportFile.objects.exists()
+
+
+def test_a_large_plan_is_made_on_the_reports_queue_once_per_version(plan, settings):
+    settings.PLAN_PDF_INLINE_MAX = 10
+    dost, url = _client("dost"), reverse("inspections:plan_pdf", args=[plan.pk])
+
+    waiting = dost.get(url)
+    assert waiting.status_code == 302 and waiting["Location"] == plan.get_absolute_url()
+    assert not ReportFile.objects.exists(), "a GET makes nothing"
+    page = dost.get(plan.get_absolute_url())
+    assert 'data-testid="plan-make-pdf"' in page.content.decode()
+
+    assert dost.post(url).status_code == 302
+    item = ReportFile.objects.get()
+    assert item.plan == plan and item.report is None and item.status == "queued"  # not made in the request
+    assert 'data-testid="in-progress"' in dost.get(plan.get_absolute_url()).content.decode()
+
+    services.render_file(item.pk)
+    item.refresh_from_db()
+    assert item.status == "ready" and item.size > 0
+    download = _client("lanhdao").get(url)
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
+    text = _text(b"".join(download.streaming_content))
+    assert "KẾ HOẠCH" in text and "Sở Khoa học và Công nghệ" in text
+
+    dost.post(url)
+    assert ReportFile.objects.count() == 1, "the same plan is not made twice"
+    entry = PlanEntry.objects.filter(plan=plan).first()
+    entry.team = "Đoàn kiểm tra số 2"
+    entry.save()
+    assert dost.get(url).status_code == 302, "the file of the old version is not the plan any more"
+    dost.post(url)
+    assert ReportFile.objects.count() == 2
+    old = _client("dost").get(reverse("inspections:report_file", args=[item.pk]))
+    assert old.status_code == 200, "every version stays downloadable"
+
+
+def test_only_dost_of_the_province_makes_it(plan, settings):
+    settings.PLAN_PDF_INLINE_MAX = 10
+    url = reverse("inspections:plan_pdf", args=[plan.pk])
+    assert _client("lanhdao").post(url).status_code == 403
+    assert _client("tk.skhcn").post(url).status_code == 403
+    assert _client("tk.skhcn").get(url).status_code == 403
+    assert not ReportFile.objects.exists()
