@@ -28,7 +28,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -369,14 +369,16 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in, for an account that has an authenticator app."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+    # A path of this site only: `redirect` would take "abc" for the name of a view (NoReverseMatch).
+    safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure())
+    if not safe or not next_url.startswith("/") or "\x00" in next_url:
         next_url = ""
     if device is None or request.user.is_verified():
-        return redirect(next_url or "home")
+        return HttpResponseRedirect(next_url) if next_url else redirect("home")
     form = TokenForm(request.POST or None, device=device)
     if request.method == "POST" and form.is_valid():
         otp_login(request, device)
-        return redirect(next_url or "home")
+        return HttpResponseRedirect(next_url) if next_url else redirect("home")
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
 
 

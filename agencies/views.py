@@ -68,7 +68,6 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "can_manage": can(request.user, "registry.manage"),
         },
-        status=400 if registry.form.errors else 200,  # the refused filters are shown, with what was typed
     )
 
 

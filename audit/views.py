@@ -22,9 +22,4 @@ def event_list(request):
     page, query = paginate(
         request, events.qs.only("at", "kind", "actor_name", "method", "path", "view", "status", "ip_address", "changes")
     )
-    return render(
-        request,
-        "audit/list.html",
-        {"filter": events, "page": page, "query": query},
-        status=400 if events.form.errors else 200,  # the refused filters are shown, with what was typed
-    )
+    return render(request, "audit/list.html", {"filter": events, "page": page, "query": query})

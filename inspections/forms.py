@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.forms import DATE_WIDGET
+from iso_tracker.bounds import FIRST_YEAR, LAST_YEAR
 from migrations_tracker.forms import EvidenceMixin
 
 from .models import AnnualReport, Check, Finding, Inspection, Mode, PlanEntry, ReportingRound
@@ -11,6 +12,9 @@ from .sections import SECTION_KEYS, SECTIONS
 
 
 class RoundForm(forms.ModelForm):
+    # Bounded like every year a user types (SQLite would store 2147483648; PostgreSQL's smallint would not).
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
+
     class Meta:
         model = ReportingRound
         fields = ["year", "opened_on", "deadline", "note"]
