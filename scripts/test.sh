@@ -21,6 +21,8 @@ if [ "${SKIP_CHECKS:-0}" != 1 ]; then
   ruff format --check .
   say "Migrations are complete"
   DEBUG=true "$PY" manage.py makemigrations --check --dry-run
+  say "djLint (templates)"
+  djlint templates --check --lint
   say "Vietnamese catalogue is complete"
   PYTHON="$PY" bash scripts/messages.sh --check
 fi

@@ -10,6 +10,8 @@ from agencies.models import User
 from inspections.models import InspectionPlan, PlanEntry, ReportFile
 from inspections.reports import services
 
+pytestmark = pytest.mark.django_db
+
 
 def _client(username: str) -> Client:
     client = Client()

@@ -194,7 +194,9 @@ def test_a_refused_visitor_is_refused_on_post_too_and_writes_nothing(world, db, 
             continue
         before = _writes()
         response = _client(world, role).post(url, {"format": "pdf", "your_password": "x"})
-        assert response.status_code == status, (role, response.status_code)
+        # A page that serves no POST refuses it by its method (405) before it looks at the visitor.
+        by_method = response.status_code == 405 and "POST" not in response.get("Allow", "POST")
+        assert response.status_code == status or by_method, (role, response.status_code)
         if role == "anonymous":
             assert response["Location"].startswith(reverse("login")), response["Location"]
         assert _writes() == before, (role, AuditEvent.objects.filter(kind="write").last().changes)
