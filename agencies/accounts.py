@@ -12,108 +12,29 @@ import base64
 
 import qrcode
 import qrcode.image.svg
-from axes.attempts import get_cool_off_threshold
-from axes.handlers.database import AxesDatabaseHandler
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off, get_credentials, get_failure_limit
-from axes.models import AccessAttempt
-from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
-from django.dispatch import receiver
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from iso_tracker.middleware import SESSION_OTP_REQUIRED, SESSION_OTP_SETUP_REQUIRED, start_session
+from iso_tracker.middleware import SESSION_OTP_REQUIRED, SESSION_OTP_SETUP_REQUIRED
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, require
 
-from .models import Agency, User
-
-
-@receiver(user_logged_in)
-def _stamp_new_session(sender, request, user, **kwargs):
-    if request is not None and hasattr(request, "session"):
-        start_session(request, user)
-
+from .forms import DisableForm, PasswordChangeForm, ReauthForm, TokenForm, UserAccountForm, UserSearchForm
+from .models import User
 
 # A page with a form: shown by GET (and HEAD), submitted by POST; any other method is refused (405).
 require_page_or_form = require_http_methods(["GET", "HEAD", "POST"])
-
-
-# --- A password given again is throttled like signing in --------------------------------------
-
-
-class AddressLimitHandler(AxesDatabaseHandler):
-    """django-axes' database handler (AXES_HANDLER), plus a limit per address across user names.
-
-    Axes locks a user name at one address after AXES_FAILURE_LIMIT failures, which a password sprayed
-    over many user names never reaches. So an address with AXES_ADDRESS_FAILURE_LIMIT failures within
-    the cool-off, all user names together, is locked out for every user name until they age out."""
-
-    def get_failures(self, request, credentials=None) -> int:
-        failures = super().get_failures(request, credentials)
-        if request.axes_ip_address is None:
-            return failures
-        recent = AccessAttempt.objects.filter(
-            ip_address=request.axes_ip_address, attempt_time__gte=get_cool_off_threshold(request)
-        )
-        at_address = recent.aggregate(total=Sum("failures_since_start"))["total"] or 0
-        if at_address >= settings.AXES_ADDRESS_FAILURE_LIMIT:
-            return max(failures, get_failure_limit(request, credentials))
-        return failures
-
-
-def password_confirmed(request: HttpRequest, user: User, password: str) -> bool:
-    """Is `password` the signed-in `user`'s own (re-authentication, or the old password of a change)?
-
-    Checked like a sign-in, through `authenticate`, which django-axes watches: a wrong password counts
-    against the same limits, and once the user name (at this address) or the address is locked out,
-    even the right password is refused: a ValidationError says so. Success forgets the failures, as
-    signing in does."""
-    confirmed = authenticate(request, username=user.get_username(), password=password)
-    if getattr(request, "axes_locked_out", False):
-        request.axes_locked_out = False  # the form says so; AxesMiddleware would show the sign-in lockout page
-        minutes = int(get_cool_off(request).total_seconds() // 60)
-        message = ngettext(
-            "Too many wrong passwords: try again in %(minutes)d minute. Nothing was changed.",
-            "Too many wrong passwords: try again in %(minutes)d minutes. Nothing was changed.",
-            minutes,
-        )
-        raise forms.ValidationError(message % {"minutes": minutes}, code="locked_out")
-    if confirmed is None or confirmed.pk != user.pk:
-        return False
-    if settings.AXES_ENABLED and settings.AXES_RESET_ON_SUCCESS:
-        AxesProxyHandler.update_request(request)
-        AxesProxyHandler.get_implementation().reset_user_attempts(request, get_credentials(user.get_username()))
-    return True
-
-
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    """Django's form, with the old password checked like a sign-in (`password_confirmed`)."""
-
-    def __init__(self, user, *args, request: HttpRequest, **kwargs):
-        self.request = request
-        super().__init__(user, *args, **kwargs)
-
-    def clean_old_password(self):
-        old_password = self.cleaned_data["old_password"]
-        if not password_confirmed(self.request, self.user, old_password):
-            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
-        return old_password
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -131,84 +52,6 @@ def province_users(user: User):
     require(user, "accounts.manage")
     mine = Q(province_id=user.province_id) | Q(agency__province_id=user.province_id)
     return User.objects.filter(mine, is_superuser=False).select_related("agency")
-
-
-class ReauthForm(forms.Form):
-    """The signed-in user's own password again, before a sensitive change (re-authentication)."""
-
-    your_password = forms.CharField(
-        label=gettext_lazy("Your own password, to confirm"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def __init__(self, *args, request: HttpRequest, **kwargs):
-        self.request = request
-        self.actor = request.user
-        super().__init__(*args, **kwargs)
-
-    def clean_your_password(self):
-        password = self.cleaned_data["your_password"]
-        if not password_confirmed(self.request, self.actor, password):
-            raise forms.ValidationError(_("Your password is wrong; nothing was changed."))
-        return password
-
-
-class UserAccountForm(ReauthForm, forms.ModelForm):
-    new_password = forms.CharField(
-        label=gettext_lazy("New password"),
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=gettext_lazy("At least 10 characters. Leave empty to keep the current password."),
-    )
-
-    class Meta:
-        model = User
-        fields = ["username", "last_name", "first_name", "email", "role", "agency", "is_active"]
-        labels = {"last_name": gettext_lazy("Family and middle names"), "first_name": gettext_lazy("Given name")}
-
-    def __init__(self, *args, request: HttpRequest, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        actor = self.actor
-        # Every account a DOST member manages is of their province (the model's checks rely on it).
-        self.instance.province_id = actor.province_id
-        self.fields["role"].required = True
-        self.fields["role"].choices = [("", "---------"), *User.Role.choices]
-        self.fields["agency"].queryset = Agency.objects.filter(province_id=actor.province_id, ended_on=None)
-        self.fields["agency"].help_text = _("For an ISO secretary: the agency they work for.")
-        if self.instance.pk is None:
-            self.fields["new_password"].required = True
-            self.fields["new_password"].help_text = _("At least 10 characters.")
-        # The confirmation comes last.
-        self.order_fields([name for name in self.fields if name != "your_password"] + ["your_password"])
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("role") != User.Role.SECRETARY:
-            cleaned["agency"] = None  # the model's own check asks a secretary for an agency
-        password = cleaned.get("new_password")
-        if password:
-            try:
-                password_validation.validate_password(password, self.instance)
-            except forms.ValidationError as exc:
-                self.add_error("new_password", exc)
-        return cleaned
-
-    def save(self, commit=True):
-        user = super().save(commit=False)
-        user.province_id = self.actor.province_id
-        if self.cleaned_data.get("new_password"):
-            user.set_password(self.cleaned_data["new_password"])
-        if commit:
-            user.save()
-        return user
-
-
-class UserSearchForm(forms.Form):
-    """The search box of the account list (from the query string)."""
-
-    q = forms.CharField(required=False, max_length=255)
 
 
 @login_required
@@ -267,34 +110,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _may_use_second_factor(user: User) -> bool:
     return can(user, "two_factor.use")
-
-
-class TokenForm(forms.Form):
-    token = forms.CharField(
-        label=gettext_lazy("Six-digit code from the authenticator app"),
-        max_length=6,
-        min_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-    )
-
-    def __init__(self, *args, device: TOTPDevice | None, **kwargs):
-        self.device = device
-        super().__init__(*args, **kwargs)
-
-    def clean_token(self):
-        token = self.cleaned_data["token"].strip()
-        if self.device is None:
-            raise forms.ValidationError(_("This account has no authenticator app."))
-        allowed, _details = self.device.verify_is_allowed()
-        if not allowed:
-            raise forms.ValidationError(_("Too many wrong codes; wait a minute and try again."))
-        if not self.device.verify_token(token):
-            raise forms.ValidationError(_("The code is wrong or has expired."))
-        return token
-
-
-class DisableForm(ReauthForm, TokenForm):
-    pass
 
 
 def _qr_data_uri(url: str) -> str:

@@ -11,7 +11,7 @@ class AgenciesConfig(AppConfig):
 
         from iso_tracker.bounds import validate_date
 
-        from . import accounts  # noqa: F401  (stamps each new session for the expiry rules)
+        from . import auth  # noqa: F401  (stamps each new session for the expiry rules)
 
         # Every date a user types, in any form or filter, is between 1945 and 2100, so that deadlines
         # and "as of" arithmetic never overflow (31/12/9999 + 3 months) and far-past dates are refused.

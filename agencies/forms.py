@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from iso_tracker.forms import ModelMultipleChoiceField
 
+from .auth import password_confirmed
 from .models import Agency, Category, Reorganisation, User
 from .selectors import visible_agencies
 from .services import CONTACT_FIELDS, LegalBasis
@@ -257,3 +263,126 @@ class ImportFileForm(forms.Form):
 
 class ImportForm(ImportFileForm):
     """The registry import."""
+
+
+# --- Accounts: a password given again, an account of the province, the second factor ---------------
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, with the old password checked like a sign-in (`password_confirmed`)."""
+
+    def __init__(self, user, *args, request: HttpRequest, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not password_confirmed(self.request, self.user, old_password):
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
+class ReauthForm(forms.Form):
+    """The signed-in user's own password again, before a sensitive change (re-authentication)."""
+
+    your_password = forms.CharField(
+        label=gettext_lazy("Your own password, to confirm"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        self.request = request
+        self.actor = request.user
+        super().__init__(*args, **kwargs)
+
+    def clean_your_password(self):
+        password = self.cleaned_data["your_password"]
+        if not password_confirmed(self.request, self.actor, password):
+            raise forms.ValidationError(_("Your password is wrong; nothing was changed."))
+        return password
+
+
+class UserAccountForm(ReauthForm, forms.ModelForm):
+    new_password = forms.CharField(
+        label=gettext_lazy("New password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("At least 10 characters. Leave empty to keep the current password."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "last_name", "first_name", "email", "role", "agency", "is_active"]
+        labels = {"last_name": gettext_lazy("Family and middle names"), "first_name": gettext_lazy("Given name")}
+
+    def __init__(self, *args, request: HttpRequest, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        actor = self.actor
+        # Every account a DOST member manages is of their province (the model's checks rely on it).
+        self.instance.province_id = actor.province_id
+        self.fields["role"].required = True
+        self.fields["role"].choices = [("", "---------"), *User.Role.choices]
+        self.fields["agency"].queryset = Agency.objects.filter(province_id=actor.province_id, ended_on=None)
+        self.fields["agency"].help_text = _("For an ISO secretary: the agency they work for.")
+        if self.instance.pk is None:
+            self.fields["new_password"].required = True
+            self.fields["new_password"].help_text = _("At least 10 characters.")
+        # The confirmation comes last.
+        self.order_fields([name for name in self.fields if name != "your_password"] + ["your_password"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") != User.Role.SECRETARY:
+            cleaned["agency"] = None  # the model's own check asks a secretary for an agency
+        password = cleaned.get("new_password")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as exc:
+                self.add_error("new_password", exc)
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.province_id = self.actor.province_id
+        if self.cleaned_data.get("new_password"):
+            user.set_password(self.cleaned_data["new_password"])
+        if commit:
+            user.save()
+        return user
+
+
+class UserSearchForm(forms.Form):
+    """The search box of the account list (from the query string)."""
+
+    q = forms.CharField(required=False, max_length=255)
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=gettext_lazy("Six-digit code from the authenticator app"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def __init__(self, *args, device: TOTPDevice | None, **kwargs):
+        self.device = device
+        super().__init__(*args, **kwargs)
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].strip()
+        if self.device is None:
+            raise forms.ValidationError(_("This account has no authenticator app."))
+        allowed, _details = self.device.verify_is_allowed()
+        if not allowed:
+            raise forms.ValidationError(_("Too many wrong codes; wait a minute and try again."))
+        if not self.device.verify_token(token):
+            raise forms.ValidationError(_("The code is wrong or has expired."))
+        return token
+
+
+class DisableForm(ReauthForm, TokenForm):
+    pass

@@ -16,7 +16,7 @@ say "Debian packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends python3 python3-venv postgresql postgresql-client redis-server \
-  nginx rsync gettext poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation \
+  nginx rsync gettext poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 \
   fonts-dejavu-core >/dev/null
 
 say "System user and folders"

@@ -77,6 +77,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         entries = entries.filter(mode=mode)
     page = Paginator(entries, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
+    files = list(plan.files.all()[:5])  # the Mẫu 19 made in the background (large plans)
     return render(
         request,
         "inspections/plan_detail.html",
@@ -91,8 +92,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "query": f"mode={mode}" if mode else "",
             "can_edit": can(request.user, "inspections.manage"),
             "large": report_services.plan_is_large(plan),
-            "files": plan.files.all()[:5],
-            "in_progress": plan.files.filter(status__in=["queued", "running"]).exists(),
+            "files": files,
+            "in_progress": any(f.status in (f.Status.QUEUED, f.Status.RUNNING) for f in files),
         },
     )
 

@@ -176,10 +176,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Password spraying (a few tries at each of many user names) locks the address itself, for every
-# user name, after this many failures within the cool-off (agencies.accounts.AddressLimitHandler).
+# user name, after this many failures within the cool-off (agencies.auth.AddressLimitHandler).
 # Signing in forgets a user's failures, so an office's secretaries behind one address do not add up.
 AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
-AXES_HANDLER = "agencies.accounts.AddressLimitHandler"
+AXES_HANDLER = "agencies.auth.AddressLimitHandler"
 # Masked in the form data axes keeps of a failure (a password given again is checked like a sign-in).
 AXES_SENSITIVE_PARAMETERS = [
     "username",

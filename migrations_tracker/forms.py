@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agencies.forms import DATE_WIDGET, ImportFileForm
-from agencies.models import Agency
+from agencies.models import Agency, Category
 from agencies.uploads import check_upload
 from iso_tracker.forms import ModelMultipleChoiceField
 
@@ -20,7 +20,9 @@ from .models import (
     Review,
     RoleAssignment,
     StaffMember,
+    Stage,
     TrainingCourse,
+    Version,
 )
 
 EVIDENCE_HELP = _("PDF, Word (.docx), Excel (.xlsx), JPG or PNG; checked by its content.")
@@ -187,3 +189,18 @@ class ProcedureImportForm(ImportFileForm):
     file = forms.FileField(
         label=_("File (.xlsx or .csv)"), help_text=_("Columns: Mã thủ tục, Tên thủ tục, Lĩnh vực, Căn cứ pháp lý.")
     )
+
+
+class AsOfForm(forms.Form):
+    """The day a page shows the province as it stood (query string)."""
+
+    as_of = forms.DateField(label=_("As of"), required=False, widget=DATE_WIDGET)
+
+
+class CriteriaForm(AsOfForm):
+    """The agencies behind a number of the dashboard: version, stage, milestone, category (query string)."""
+
+    version = forms.ChoiceField(choices=[("", "—"), *Version.choices], required=False)
+    stage = forms.ChoiceField(choices=[("", "—"), *Stage.choices], required=False)
+    milestone = forms.ChoiceField(choices=[("", "—"), *Milestone.Kind.choices], required=False)
+    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)

@@ -44,7 +44,7 @@ def import_procedures(*, agency: Agency, filename: str, content: bytes, actor: U
                 )
             )
         if not code:
-            result.errors.append(RowError(number, CODE, _("The code is required.")))
+            result.errors.append(RowError(number, CODE, _("The procedure code is required.")))
         elif len(code) > 50:
             result.errors.append(RowError(number, CODE, _("The value is too long.")))
         elif code in seen:
@@ -58,7 +58,7 @@ def import_procedures(*, agency: Agency, filename: str, content: bytes, actor: U
         else:
             seen[code] = number
         if not name:
-            result.errors.append(RowError(number, NAME, _("The name is required.")))
+            result.errors.append(RowError(number, NAME, _("The procedure name is required.")))
         elif len(name) > 500:
             result.errors.append(RowError(number, NAME, _("The value is too long.")))
         if len(row.get(FIELD, "")) > 200:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agencies.forms import DATE_WIDGET, add_service_errors
+from agencies.forms import add_service_errors
 from agencies.models import Agency, Category, User
 from agencies.selectors import visible_agencies
 from iso_tracker.pagination import paginate
@@ -29,9 +29,11 @@ from . import procedure_io, selectors, services, snapshots
 from .forms import (
     AffectedProcessesForm,
     AnnouncementForm,
+    AsOfForm,
     AttendanceForm,
     ContractForm,
     CourseForm,
+    CriteriaForm,
     LegalChangeForm,
     MilestoneForm,
     ProcedureForm,
@@ -54,10 +56,6 @@ from .models import (
     Version,
 )
 from .profile import profile_context
-
-
-class AsOfForm(forms.Form):
-    as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=DATE_WIDGET)
 
 
 def _as_of(request: HttpRequest) -> tuple[AsOfForm, datetime.date]:
@@ -126,13 +124,6 @@ def flag_list(request: HttpRequest, key: str) -> HttpResponse:
             "query": query,
         },
     )
-
-
-class CriteriaForm(AsOfForm):
-    version = forms.ChoiceField(choices=[("", "—"), *Version.choices], required=False)
-    stage = forms.ChoiceField(choices=[("", "—"), *Stage.choices], required=False)
-    milestone = forms.ChoiceField(choices=[("", "—"), *Milestone.Kind.choices], required=False)
-    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
 
 
 @login_required

@@ -5,9 +5,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VENV:-$ROOT/.venv}
 PY=$VENV/bin/python
 
-# WeasyPrint's libraries, a Times-metric serif with Vietnamese glyphs, and gettext for the catalogue.
+# WeasyPrint's libraries, a Times-metric serif with every Vietnamese glyph (Liberation 2: version 1 lacks ể, ự, ố…),
+# and gettext for the catalogue.
 # poppler-utils' pdfunite joins the parts of a long report.
-APT_RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core gettext poppler-utils"
+APT_RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core gettext poppler-utils"
 # The browser tests drive Debian's chromium; pdftoppm / pdftotext look at the PDFs.
 APT_TEST="chromium"
 

@@ -109,10 +109,11 @@ def report_file(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(
         ReportFile.objects.filter(mine, status=ReportFile.Status.READY).select_related("report", "plan"), pk=pk
     )
+    made = timezone.localtime(item.created_at)  # the time the page shows, in Vietnam
     if item.plan_id:
-        name = f"mau-19-ke-hoach-kiem-tra-{item.plan.year}-{item.created_at:%Y%m%d-%H%M}.pdf"
+        name = f"mau-19-ke-hoach-kiem-tra-{item.plan.year}-{made:%Y%m%d-%H%M}.pdf"
     else:
-        name = f"bao-cao-ISO-{item.report.year}-{item.created_at:%Y%m%d-%H%M}.{item.format}"
+        name = f"bao-cao-ISO-{item.report.year}-{made:%Y%m%d-%H%M}.{item.format}"
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=name)
 
 

@@ -105,6 +105,25 @@ def test_two_months_to_correct_from_the_minutes(dost, agency):
     assert later.due_on == D(2020, 2, 29)
 
 
+def test_deadlines_follow_a_corrected_minutes_date_unless_set_otherwise(dost, agency, dost_client):
+    inspection = _inspect(agency, dost, D(2019, 12, 10))
+    following = services.finding_add(inspection=inspection, item="scope", severity="minor", description="x", actor=dost)
+    own = services.finding_add(
+        inspection=inspection, item="legal", severity="minor", description="y", due_on=D(2020, 6, 30), actor=dost
+    )
+    url = reverse("inspections:inspection", args=[inspection.pk])
+    conclude = {"conclude": "1", "conclusion": "findings", "conclusion_note": "", "end_date": ""}
+    assert dost_client.post(url, {**conclude, "minutes_signed_on": "31/12/2019"}).status_code == 302
+    following.refresh_from_db()
+    assert following.due_on == D(2020, 2, 29)
+    # The minutes were in fact signed on 15/01/2020: the deadline the signing gave moves with it.
+    assert dost_client.post(url, {**conclude, "minutes_signed_on": "15/01/2020"}).status_code == 302
+    following.refresh_from_db()
+    own.refresh_from_db()
+    assert following.due_on == D(2020, 3, 15)
+    assert own.due_on == D(2020, 6, 30), "a deadline set otherwise stays"
+
+
 def test_follow_up_report_reject_answer_again_accept(dost, agency, secretary, secretary_client, dost_client):
     inspection = _inspect(agency, dost, D(2025, 6, 1))
     finding = services.finding_add(

@@ -1,6 +1,8 @@
 """The plan (Mẫu 19): a small plan is made in the request; a large one on the reports queue, once per version."""
 
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -30,12 +32,20 @@ def plan(demo):
     return InspectionPlan.objects.get(province__code="04", year=2019)
 
 
-def test_a_small_plan_is_made_in_the_request(plan, settings):
+def test_a_small_plan_is_made_in_the_request_in_one_font(plan, settings):
     settings.PLAN_PDF_INLINE_MAX = 300
     response = _client("lanhdao").get(reverse("inspections:plan_pdf", args=[plan.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert "KẾ HOẠCH" in _text(response.content)
+    assert "Kiểm tra việc xây dựng" in _text(response.content)
     assert not ReportFile.objects.exists()
+    # Every Vietnamese letter (ể, ự, ố…) comes from the document's serif: no fallback font inside words.
+    fonts = subprocess.run(["pdffonts", "-"], input=response.content, capture_output=True, check=False).stdout
+    if not fonts:  # older poppler reads no standard input
+        path = Path(tempfile.mkdtemp()) / "mau19.pdf"
+        path.write_bytes(response.content)
+        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True).stdout
+    names = {line.split()[0].split("+")[-1] for line in fonts.decode().splitlines()[2:] if line.strip()}
+    assert names and all(name.startswith("Liberation-Serif") for name in names), names
 
 
 def test_a_large_plan_is_made_on_the_reports_queue_once_per_version(plan, settings):

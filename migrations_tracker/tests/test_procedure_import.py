@@ -90,3 +90,11 @@ def test_a_workbook_of_a_million_rows_is_refused_at_the_limit(secretary_client, 
     response = _upload(secretary_client, agency, "tt.xlsx", out.getvalue())
     assert _errors(response) == [(1, "", "Tệp có nhiều hơn 50 dòng.")]
 
+
+def test_a_missing_code_or_name_is_named_as_a_procedures(secretary_client, agency):
+    response = _upload(secretary_client, agency, "tt.csv", (HEADER + ",Cấp giấy phép,Y tế\nTT-2,,Y tế\n").encode())
+    assert response.status_code == 400
+    assert _errors(response) == [
+        (2, "Mã thủ tục", "Phải có mã thủ tục."),
+        (3, "Tên thủ tục", "Phải có tên thủ tục."),
+    ]
