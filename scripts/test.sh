@@ -34,7 +34,7 @@ if [ "${COVERAGE:-0}" = 1 ]; then
   "$PY" -m coverage run -m pytest "$@"
   "$PY" -m coverage combine -q
   say "Coverage (floor ${COVERAGE_FLOOR})"
-  "$PY" -m coverage report --fail-under="$COVERAGE_FLOOR" | tail -1
+  "$PY" -m coverage report --fail-under="$COVERAGE_FLOOR" | grep -E "^TOTAL"
 else
   "$PY" -m pytest "$@"
 fi

@@ -20,10 +20,9 @@ def _snapshot():
     return {model._meta.label: model.objects.count() for model in apps.get_models()}
 
 
-def test_seed_demo_is_idempotent_and_prints_logins():
+def test_seed_demo_is_idempotent_prints_logins_and_keeps_changed_passwords():
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
-    first = _snapshot()
     text = out.getvalue()
     assert "CaoBang@2019" in text
     assert "dost " in text and "lanhdao " in text
@@ -33,20 +32,16 @@ def test_seed_demo_is_idempotent_and_prints_logins():
     dost = User.objects.get(username="dost")
     assert dost.check_password("CaoBang@2019") and dost.role == User.Role.DOST
 
+    dost.set_password("Mật-khẩu-riêng-2026")  # a user who changed the published password keeps theirs
+    dost.save()
+    first = _snapshot()
+
     again = io.StringIO()
     call_command("seed_demo", stdout=again)
     assert _snapshot() == first
     assert "nothing changed" in again.getvalue()
-
-
-def test_seed_demo_keeps_a_password_the_user_changed():
-    call_command("seed_demo", stdout=io.StringIO())
-    user = User.objects.get(username="dost")
-    user.set_password("Mật-khẩu-riêng-2026")
-    user.save()
-    call_command("seed_demo", stdout=io.StringIO())
-    user.refresh_from_db()
-    assert user.check_password("Mật-khẩu-riêng-2026")
+    dost.refresh_from_db()
+    assert dost.check_password("Mật-khẩu-riêng-2026")
 
 
 def test_seed_demo_refuses_a_production_install_without_new_passwords(monkeypatch, settings):
