@@ -3,7 +3,8 @@
 #   bash scripts/test.sh [pytest arguments]
 # SQLite and the embedded broker unless DATABASE_URL / REDIS_URL are set (CI sets both).
 # SKIP_CHECKS=1 skips ruff, the migrations check and the catalogue check (pytest only).
-# COVERAGE=1 measures coverage (child processes included) and fails below COVERAGE_FLOOR (CI sets it).
+# CHECKS_ONLY=1 installs and runs those checks, no pytest.
+# COVERAGE=1 measures coverage (child processes included) and fails below COVERAGE_FLOOR.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -12,8 +13,9 @@ ensure_debian_packages required $APT_RUNTIME $APT_TEST
 ensure_virtualenv requirements-dev.txt
 export PATH="$VENV/bin:$PATH"
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
-# The coverage measured on 2026-12-02 (issue 11), rounded down: raise it when it rises, never lower it.
-COVERAGE_FLOOR=${COVERAGE_FLOOR:-92}
+# The coverage measured on 2026-12-02 (issue 11: 95.3 % on the embedded path), rounded down: raise it
+# when it rises, never lower it.
+COVERAGE_FLOOR=${COVERAGE_FLOOR:-95}
 
 if [ "${SKIP_CHECKS:-0}" != 1 ]; then
   say "ruff"
@@ -26,6 +28,7 @@ if [ "${SKIP_CHECKS:-0}" != 1 ]; then
   say "Vietnamese catalogue is complete"
   PYTHON="$PY" bash scripts/messages.sh --check
 fi
+[ "${CHECKS_ONLY:-0}" = 1 ] && exit 0
 
 say "pytest (database: ${DATABASE_URL:-embedded SQLite}; broker: ${REDIS_URL:-embedded file system})"
 if [ "${COVERAGE:-0}" = 1 ]; then
