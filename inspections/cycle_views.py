@@ -36,6 +36,7 @@ from .forms import (
 )
 from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry
 from .reports import services as report_services
+from .reports.views import QUEUE_DOWN
 from .sections import SECTIONS
 
 
@@ -380,7 +381,11 @@ def plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.visible_plans(request.user).select_related("province"), pk=pk)
     if request.method == "POST":
         require(request.user, "inspections.manage", plan)
-        item = report_services.plan_generate(plan=plan, actor=request.user)
+        try:
+            item = report_services.plan_generate(plan=plan, actor=request.user)
+        except report_services.QueueUnavailable:
+            messages.error(request, QUEUE_DOWN)
+            return redirect(plan)
         if item.status == item.Status.READY:
             messages.info(request, _("This version of the plan was already made; download it below."))
         else:

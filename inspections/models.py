@@ -389,6 +389,9 @@ class ReportFile(models.Model):
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a worker took it: a render still "running" after the lease (longer than the task's time limit)
+    # was killed or lost, and is taken over.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -397,7 +400,18 @@ class ReportFile(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(report__isnull=True) ^ models.Q(plan__isnull=True), name="report_file_of_one_thing"
-            )
+            ),
+            # The same document of the same data is made once, even when asked for twice at once.
+            models.UniqueConstraint(
+                fields=["report", "format", "data_hash"],
+                condition=~models.Q(status="failed"),
+                name="one_rendering_of_a_report_version",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "format", "data_hash"],
+                condition=~models.Q(status="failed"),
+                name="one_rendering_of_a_plan_version",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import tempfile
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import Province, User
@@ -33,18 +35,60 @@ def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualRe
     return report
 
 
+# A render still "running" this long after a worker took it was killed or lost (the task's hard time
+# limit is 180 s), and is taken over by the next job or the next "Make".
+RENDER_LEASE = datetime.timedelta(seconds=240)
+
+
+class QueueUnavailable(Exception):
+    """The job queue cannot be reached: nothing was queued, and no row was left behind."""
+
+
+def _lease_over(item: ReportFile, now: datetime.datetime | None = None) -> bool:
+    return item.claimed_at is None or item.claimed_at < (now or timezone.now()) - RENDER_LEASE
+
+
+def _request(*, actor: User, **version) -> ReportFile:
+    """Queue the rendering of one version of a document, once.
+
+    The same version already made is returned; one on its way is queued again (a job lost in a broker
+    restart, or a render that died, runs again; rendering claims the row once, so a spare job does
+    nothing). Two requests at once make one row (a unique constraint). With the queue unreachable,
+    `QueueUnavailable` and no new row."""
+    versions = ReportFile.objects.filter(**version).exclude(status=ReportFile.Status.FAILED)
+    item, created = versions.first(), False
+    if item is None:
+        try:
+            with transaction.atomic():
+                item = ReportFile.objects.create(requested_by=actor if isinstance(actor, User) else None, **version)
+            created = True
+        except IntegrityError:  # asked for twice at once: the other request made it
+            item = versions.get()
+    if item.status == ReportFile.Status.READY or (item.status == ReportFile.Status.RUNNING and not _lease_over(item)):
+        return item
+    _queue(item, created)
+    return item
+
+
+def _queue(item: ReportFile, created: bool) -> None:
+    from ..tasks import render_report_file
+
+    if connection.in_atomic_block:  # the caller's transaction decides (tests run inside one)
+        transaction.on_commit(lambda: render_report_file.delay(item.pk))
+        return
+    try:
+        render_report_file.delay(item.pk)
+    except Exception as exc:  # the broker is down: kombu, redis and socket errors alike
+        if created:
+            item.delete()
+        raise QueueUnavailable(str(exc)) from exc
+
+
 def generate(*, report: AnnualReport, kind: str, actor: User) -> ReportFile:
     """Queue a rendering, unless the same report of the same data is already there (or on its way)."""
     require(actor, "inspections.manage", report)
     digest = fingerprint(annual_figures(report.province, report.year), report.narrative())
-    existing = report.files.filter(format=kind, data_hash=digest).exclude(status=ReportFile.Status.FAILED).first()
-    if existing is not None:
-        return existing
-    item = ReportFile.objects.create(report=report, format=kind, data_hash=digest, requested_by=actor)
-    from ..tasks import render_report_file
-
-    transaction.on_commit(lambda: render_report_file.delay(item.pk))
-    return item
+    return _request(actor=actor, report=report, format=kind, data_hash=digest)
 
 
 def plan_is_large(plan: InspectionPlan) -> bool:
@@ -70,20 +114,7 @@ def plan_file(plan: InspectionPlan) -> ReportFile | None:
 def plan_generate(*, plan: InspectionPlan, actor: User) -> ReportFile:
     """Queue the Mẫu 19 of a large plan, unless this version of it is already there (or on its way)."""
     require(actor, "inspections.manage", plan)
-    digest = plan_fingerprint(plan)
-    existing = plan.files.filter(data_hash=digest).exclude(status=ReportFile.Status.FAILED).first()
-    if existing is not None:
-        return existing
-    item = ReportFile.objects.create(
-        plan=plan,
-        format=ReportFile.Format.PDF,
-        data_hash=digest,
-        requested_by=actor if isinstance(actor, User) else None,
-    )
-    from ..tasks import render_report_file
-
-    transaction.on_commit(lambda: render_report_file.delay(item.pk))
-    return item
+    return _request(actor=actor, plan=plan, format=ReportFile.Format.PDF, data_hash=plan_fingerprint(plan))
 
 
 def _render(item: ReportFile, handle) -> str:
@@ -97,25 +128,37 @@ def _render(item: ReportFile, handle) -> str:
     return f"bao-cao-{report.province.code}-{report.year}-{item.pk}.{item.format}"
 
 
-def render_file(file_id: int) -> ReportFile:
-    """Render one queued file: write to a temporary file, then move it into storage."""
-    claimed = ReportFile.objects.filter(pk=file_id, status=ReportFile.Status.QUEUED).update(
-        status=ReportFile.Status.RUNNING
+def render_file(file_id: int) -> ReportFile | None:
+    """Render one queued file (or take over one whose render died): write to a temporary file, then move
+    it into storage. The temporary file is removed whatever happens."""
+    now = timezone.now()
+    claimable = Q(status=ReportFile.Status.QUEUED) | Q(
+        status=ReportFile.Status.RUNNING, claimed_at__lt=now - RENDER_LEASE
     )
-    item = ReportFile.objects.select_related("report__province", "plan__province").get(pk=file_id)
-    if not claimed:
-        return item  # another worker has it, or it is done
+    claimed = ReportFile.objects.filter(claimable, pk=file_id).update(status=ReportFile.Status.RUNNING, claimed_at=now)
+    item = ReportFile.objects.select_related("report__province", "plan__province").filter(pk=file_id).first()
+    if item is None or not claimed:
+        if item is not None and item.status == ReportFile.Status.RUNNING:
+            # Another worker has it, or had it and died (this job came back): look again after its lease.
+            from ..tasks import render_report_file
+
+            left = (item.claimed_at + RENDER_LEASE - now).total_seconds() if item.claimed_at else 0
+            render_report_file.apply_async((file_id,), countdown=max(1, int(left) + 5))
+        return item
+    path = None
     try:
         with tempfile.NamedTemporaryFile(suffix=f".{item.format}", delete=False) as handle:
-            name = _render(item, handle)
             path = handle.name
+            name = _render(item, handle)
         with open(path, "rb") as rendered:
             item.file.save(name, File(rendered), save=False)
         item.size = os.path.getsize(path)
-        os.unlink(path)
-        item.status = ReportFile.Status.READY
+        item.status, item.error = ReportFile.Status.READY, ""
     except Exception as exc:  # recorded for the page; the task is not retried
         item.status, item.error = ReportFile.Status.FAILED, repr(exc)[:2000]
+    finally:
+        if path and os.path.exists(path):
+            os.unlink(path)
     item.finished_at = timezone.now()
     item.save()
     return item

@@ -7,6 +7,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import add_service_errors
@@ -18,6 +19,9 @@ from ..models import AnnualReport, ReportFile
 from . import services
 from .data import SECTIONS, annual_figures
 from .render import section_rows
+
+# Said when the job queue cannot be reached: nothing was queued and nothing is left half-made.
+QUEUE_DOWN = gettext_lazy("The job queue cannot be reached now; nothing was queued. Try again in a minute.")
 
 
 @login_required
@@ -93,7 +97,11 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
         if can(request.user, "inspections.manage")
         else get_object_or_404(AnnualReport.objects.filter(province_scope(request.user)), year=year)
     )
-    item = services.generate(report=report, kind=kind, actor=request.user)
+    try:
+        item = services.generate(report=report, kind=kind, actor=request.user)
+    except services.QueueUnavailable:
+        messages.error(request, QUEUE_DOWN)
+        return redirect("inspections:annual_report", year)
     if item.status == ReportFile.Status.READY:
         messages.info(request, _("This version of the report was already made; it is in the list below."))
     else:

@@ -1,0 +1,113 @@
+"""Report jobs that survive faults (issue 12, "no stuck report"): a render killed or lost runs again, the
+broker being down leaves no row, a failed render leaves no temporary file, one version is made once."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from inspections import tasks
+from inspections.models import AnnualReport, ReportFile
+from inspections.reports import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def report(province):
+    return AnnualReport.objects.create(province=province, year=2019)
+
+
+def _queued(report, dost) -> ReportFile:
+    return services.generate(report=report, kind="pdf", actor=dost)
+
+
+def test_a_render_killed_midway_is_taken_over_when_its_job_comes_back(report, dost):
+    item = _queued(report, dost)
+    # A worker took it ten minutes ago and was killed (out of memory, MemoryMax): the row says "running".
+    ReportFile.objects.filter(pk=item.pk).update(
+        status="running", claimed_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
+    services.render_file(item.pk)  # the job, redelivered
+    item.refresh_from_db()
+    assert item.status == "ready" and item.size > 0 and item.file.read(4) == b"%PDF"
+
+
+def test_a_render_in_progress_is_looked_at_again_after_its_lease(report, dost, monkeypatch):
+    later = []
+    monkeypatch.setattr(
+        tasks.render_report_file, "apply_async", lambda args, countdown: later.append((args, countdown))
+    )
+    item = _queued(report, dost)
+    ReportFile.objects.filter(pk=item.pk).update(status="running", claimed_at=timezone.now())
+    services.render_file(item.pk)  # a second job while the first renders (or died a moment ago)
+    item.refresh_from_db()
+    assert item.status == "running", "not rendered twice at once"
+    [(args, countdown)] = later
+    assert (
+        args == (item.pk,)
+        and services.RENDER_LEASE.total_seconds() <= countdown <= services.RENDER_LEASE.total_seconds() + 10
+    )
+
+
+def test_make_again_queues_a_stuck_job_again_without_a_new_row(report, dost, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as first:
+        item = _queued(report, dost)
+    with django_capture_on_commit_callbacks() as again:
+        assert _queued(report, dost) == item  # lost in a broker restart: still "queued"
+    assert len(first) == 1 and len(again) == 1 and ReportFile.objects.count() == 1
+    ReportFile.objects.filter(pk=item.pk).update(status="running", claimed_at=timezone.now())
+    with django_capture_on_commit_callbacks() as rendering:
+        _queued(report, dost)
+    assert rendering == [], "a render within its lease is left alone"
+
+
+def test_a_failed_render_leaves_no_temporary_file(report, dost, monkeypatch, tmp_path):
+    import tempfile
+
+    def broken(figures, narrative, handle):
+        handle.write(b"%PDF-1.7 half a document")
+        raise MemoryError("killed half way")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setitem(services.RENDERERS, "pdf", broken)
+    item = _queued(report, dost)
+    services.render_file(item.pk)
+    item.refresh_from_db()
+    assert item.status == "failed" and "killed half way" in item.error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_version_is_made_once_even_when_asked_for_twice_at_once(report, dost, monkeypatch):
+    item = _queued(report, dost)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportFile.objects.create(report=report, format="pdf", data_hash=item.data_hash)
+    ReportFile.objects.create(report=report, format="pdf", data_hash=item.data_hash, status="failed")  # allowed
+    # The second request looked before the first one's row existed:
+    real_first = ReportFile.objects.none().__class__.first
+    calls = []
+
+    def first_sees_nothing(queryset):
+        calls.append(1)
+        return None if len(calls) == 1 else real_first(queryset)
+
+    monkeypatch.setattr(ReportFile.objects.none().__class__, "first", first_sees_nothing)
+    assert _queued(report, dost) == item
+    assert ReportFile.objects.exclude(status="failed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_make_with_the_broker_down_says_so_and_leaves_no_row(report, dost_client, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.render_report_file, "delay", broker_down)
+    response = dost_client.post(
+        reverse("inspections:annual_report_generate", args=[2019]), {"format": "pdf"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Không kết nối được hàng đợi tác vụ" in response.content.decode()
+    assert not ReportFile.objects.exists()
