@@ -144,9 +144,10 @@ def report_submit(*, report: SelfReport, answers: dict[str, str], expected_revis
 
 
 @transaction.atomic
-def report_return(*, report: SelfReport, comment: str, actor: User) -> SelfReport:
+def report_return(*, report: SelfReport, comment: str, expected_revision: int, actor: User) -> SelfReport:
+    """DOST returns the report it read (`expected_revision`): refused if it changed since (EditConflict)."""
     require(actor, "self_report.decide", report.round)
-    current = _locked(report)
+    current = _locked(report, expected_revision)
     if current.status != SelfReport.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted report can be returned."))
     if not comment.strip():
@@ -160,9 +161,10 @@ def report_return(*, report: SelfReport, comment: str, actor: User) -> SelfRepor
 
 
 @transaction.atomic
-def report_accept(*, report: SelfReport, actor: User) -> SelfReport:
+def report_accept(*, report: SelfReport, expected_revision: int, actor: User) -> SelfReport:
+    """DOST accepts the report it read (`expected_revision`): refused if it changed since (EditConflict)."""
     require(actor, "self_report.decide", report.round)
-    current = _locked(report)
+    current = _locked(report, expected_revision)
     if current.status != SelfReport.Status.SUBMITTED:
         raise ValidationError(_("Only a submitted report can be accepted."))
     current.status = SelfReport.Status.ACCEPTED

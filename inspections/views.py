@@ -17,7 +17,7 @@ from iso_tracker.permissions import can, require
 from migrations_tracker.profile import profile_context
 
 from . import selectors, services
-from .forms import EvidenceForm, ReportForm, ReturnForm, RoundForm
+from .forms import EvidenceForm, ReportForm, ReturnForm, RevisionForm, RoundForm
 from .models import SelfReport
 from .sections import SECTIONS
 
@@ -159,15 +159,25 @@ def report(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
 @require_POST
 def report_decide(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
     item = _report(request, round_pk, agency_pk)
+    require(request.user, "self_report.decide", item.round)
+    read = RevisionForm(request.POST)
+    if not read.is_valid():  # a decision names the revision it was made on
+        messages.error(request, _("Reload the report and decide again."))
+        return redirect(item.get_absolute_url())
+    revision = read.cleaned_data["revision"]
     try:
         if "accept" in request.POST:
-            services.report_accept(report=item, actor=request.user)
+            services.report_accept(report=item, expected_revision=revision, actor=request.user)
             messages.success(request, _("The report was accepted."))
         else:
             form = ReturnForm(request.POST)
             comment = form.cleaned_data["comment"] if form.is_valid() else ""
-            services.report_return(report=item, comment=comment, actor=request.user)
+            services.report_return(report=item, comment=comment, expected_revision=revision, actor=request.user)
             messages.success(request, _("The report was returned to the agency with your comments."))
+    except services.EditConflict:
+        messages.error(
+            request, _("The report changed after you opened it; nothing was decided. Read it again, then decide.")
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(item.get_absolute_url())

@@ -62,15 +62,16 @@ def test_the_full_cycle_draft_submit_return_resubmit_accept(secretary_client, do
     report.refresh_from_db()
     assert report.status == "submitted" and report.submitted_at is not None
     decide = reverse("inspections:report_decide", args=[round_2025.pk, agency.pk])
-    dost_client.post(decide, {"return": "1", "comment": ""})  # a return needs a reason
+    revision = SelfReport.objects.get().revision
+    dost_client.post(decide, {"return": "1", "comment": "", "revision": revision})  # a return needs a reason
     report.refresh_from_db()
     assert report.status == "submitted"
-    dost_client.post(decide, {"return": "1", "comment": "Bổ sung biên bản đánh giá nội bộ."})
+    dost_client.post(decide, {"return": "1", "comment": "Bổ sung biên bản đánh giá nội bộ.", "revision": revision})
     report.refresh_from_db()
     assert report.status == "returned" and report.dost_comment == "Bổ sung biên bản đánh giá nội bộ."
     assert "Bổ sung biên bản đánh giá nội bộ." in secretary_client.get(_url(round_2025, agency)).content.decode()
     assert _post(secretary_client, round_2025, agency, FULL, report.revision, "submit").status_code == 302
-    dost_client.post(decide, {"accept": "1"})
+    dost_client.post(decide, {"accept": "1", "revision": SelfReport.objects.get().revision})
     report.refresh_from_db()
     assert report.status == "accepted"
     locked = _post(secretary_client, round_2025, agency, FULL, report.revision)
@@ -80,16 +81,16 @@ def test_the_full_cycle_draft_submit_return_resubmit_accept(secretary_client, do
 def test_no_skipping_states(round_2025, agency, secretary, dost):
     report = services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)
     with pytest.raises(ValidationError):
-        services.report_accept(report=report, actor=dost)  # a draft cannot be accepted
+        services.report_accept(report=report, expected_revision=report.revision, actor=dost)  # a draft cannot be
     with pytest.raises(ValidationError):
-        services.report_return(report=report, comment="x", actor=dost)
+        services.report_return(report=report, comment="x", expected_revision=report.revision, actor=dost)
 
 
 def test_a_secretary_cannot_accept_or_return_their_own_report(secretary_client, round_2025, agency, secretary):
     report = services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)
     services.report_submit(report=report, answers=FULL, expected_revision=0, actor=secretary)
     with pytest.raises(PermissionDenied):
-        services.report_accept(report=report, actor=secretary)
+        services.report_accept(report=report, expected_revision=report.revision, actor=secretary)
     response = secretary_client.post(
         reverse("inspections:report_decide", args=[round_2025.pk, agency.pk]), {"accept": "1"}
     )
@@ -214,3 +215,25 @@ def test_a_secretary_of_an_agency_that_ended_before_the_round_has_no_report_in_i
     assert secretary_client.get(_url(later, agency)).status_code == 404
     assert _post(secretary_client, later, agency, FULL, 0).status_code == 404
     assert not SelfReport.objects.filter(round=later).exists()
+
+
+def test_a_decision_is_on_the_revision_dost_read(secretary_client, dost_client, round_2025, agency):
+    """DOST opened a submitted report; meanwhile it was returned by a colleague, revised and submitted again.
+    The first member's Accept names the revision they read, so it is refused, not applied to text they never saw."""
+    assert _post(secretary_client, round_2025, agency, FULL, 0, "submit").status_code == 302
+    report = SelfReport.objects.get()
+    read = report.revision
+    decide = reverse("inspections:report_decide", args=[round_2025.pk, agency.pk])
+    dost_client.post(decide, {"return": "1", "comment": "Thiếu biên bản.", "revision": read})  # a colleague
+    report.refresh_from_db()
+    assert _post(secretary_client, round_2025, agency, {**FULL, "scope": "Đã bổ sung"}, report.revision, "submit")
+    response = dost_client.post(decide, {"accept": "1", "revision": read}, follow=True)
+    report.refresh_from_db()
+    assert report.status == "submitted", "not accepted: the text changed after it was read"
+    assert "Báo cáo đã thay đổi sau khi bạn mở" in response.content.decode()
+    assert dost_client.post(decide, {"accept": "1"}).status_code == 302  # no revision named: nothing decided
+    report.refresh_from_db()
+    assert report.status == "submitted"
+    dost_client.post(decide, {"accept": "1", "revision": report.revision})
+    report.refresh_from_db()
+    assert report.status == "accepted"
