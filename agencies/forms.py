@@ -62,7 +62,20 @@ def website_field() -> forms.URLField:
     return forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
 
-class AgencyForm(forms.ModelForm):
+class RevisionMixin(forms.Form):
+    """The revision of the record the user opened, sent back with the save (see iso_tracker.concurrency)."""
+
+    revision = forms.IntegerField(min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:  # a new record has no earlier save to collide with
+            del self.fields["revision"]
+        else:
+            self.initial.setdefault("revision", self.instance.revision)
+
+
+class AgencyForm(RevisionMixin, forms.ModelForm):
     """DOST staff: every field of an agency."""
 
     website = website_field()
@@ -83,7 +96,7 @@ class AgencyForm(forms.ModelForm):
             )
 
 
-class AgencyContactForm(forms.ModelForm):
+class AgencyContactForm(RevisionMixin, forms.ModelForm):
     """An ISO secretary: the contact data of their own agency."""
 
     website = website_field()

@@ -94,6 +94,8 @@ class Agency(models.Model):
     secretary_phone = models.CharField(_("ISO secretary's phone"), max_length=40, blank=True)
     secretary_email = models.EmailField(_("ISO secretary's e-mail"), blank=True)
 
+    # Counts the saves of the agency, so that an edit started from an older one is refused, not lost.
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from iso_tracker.concurrency import EditConflict
 from iso_tracker.permissions import require
 
 from .models import Agency, AgencyVersion, EndReason, Province, Reorganisation, User
@@ -108,7 +109,7 @@ def agency_create(
 
 
 @transaction.atomic
-def agency_update(*, actor: User, agency: Agency, **fields: Any) -> Agency:
+def agency_update(*, actor: User, agency: Agency, expected_revision: int | None = None, **fields: Any) -> Agency:
     """Correct an agency's current data in place (a typo, a new phone number).
 
     DOST corrects any field; the agency's secretary only its contact data. A change with a legal
@@ -120,6 +121,10 @@ def agency_update(*, actor: User, agency: Agency, **fields: Any) -> Agency:
     require(actor, "agency.edit", agency)
     if set(fields) - set(CONTACT_FIELDS):
         require(actor, "registry.manage", agency)
+    current = Agency.objects.select_for_update().get(pk=agency.pk)
+    if expected_revision is not None and current.revision != expected_revision:
+        raise EditConflict  # someone saved it after this user opened it: their change is not overwritten
+    agency.revision = current.revision + 1
     for field, value in fields.items():
         setattr(agency, field, value.strip() if isinstance(value, str) else value)
     agency.full_clean()
@@ -219,6 +224,7 @@ def _end(agencies: Sequence[Agency], reorganisation: Reorganisation, reason: str
         version.save()
         agency.ended_on = reorganisation.effective_date
         agency.end_reason = reason
+        agency.revision += 1
         agency.save()
     reorganisation.predecessors.set(agencies)
 
@@ -234,6 +240,7 @@ def _open_version(agency: Agency, reorganisation: Reorganisation, **changes: Any
     )
     for field, value in values.items():
         setattr(agency, field, value)
+    agency.revision += 1
     agency.save()
     reorganisation.predecessors.set([agency])
     reorganisation.successors.set([agency])

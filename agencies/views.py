@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, require
 
@@ -144,16 +145,24 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form_class = AgencyForm if can(request.user, "registry.manage") else AgencyContactForm
     kwargs = {"user": request.user} if form_class is AgencyForm else {}
     form = form_class(request.POST or None, instance=Agency.objects.get(pk=agency.pk), **kwargs)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        changed = {name: form.cleaned_data[name] for name in form.changed_data if name != "revision"}
         try:
             if changed:
-                services.agency_update(actor=request.user, agency=agency, **changed)
+                services.agency_update(
+                    actor=request.user, agency=agency, expected_revision=form.cleaned_data["revision"], **changed
+                )
+        except EditConflict:
+            status = 409
+            form.add_error(None, CONFLICT_MESSAGE)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect(agency)
+    if form.is_bound and form.errors and status == 200:
+        status = 400
     return render(
         request,
         "agencies/agency_form.html",
@@ -162,6 +171,7 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "agency": agency,
             "title": _("Edit %(name)s") % {"name": agency.name},
         },
+        status=status,
     )
 
 

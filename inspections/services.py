@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, AgencyVersion, Province, User
 from agencies.selectors import existing_on
 from agencies.uploads import document_store
+from iso_tracker.concurrency import EditConflict
 from iso_tracker.permissions import require
 from migrations_tracker.profile import profile_context
 
@@ -38,10 +39,6 @@ from .risk import risk_scores
 from .sections import SECTION_KEYS, SECTIONS
 
 EDITABLE = (SelfReport.Status.DRAFT, SelfReport.Status.RETURNED)
-
-
-class EditConflict(Exception):
-    """Someone saved the report after this user opened it."""
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ def test_secretary_edits_only_contact_data_of_own_agency(secretary_client, agenc
     response = secretary_client.post(
         reverse("agencies:edit", args=[agency.pk]),
         {
+            "revision": agency.revision,
             "phone": "0206.3852222",
             "secretary_name": "Nông Thị Lan",
             "name": "Tên bị đổi trái phép",

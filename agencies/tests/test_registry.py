@@ -101,6 +101,7 @@ def test_edit_is_recorded_in_history_and_shown_on_the_page(dost_client, dost, ag
     response = dost_client.post(
         reverse("agencies:edit", args=[agency.pk]),
         {
+            "revision": agency.revision,
             "code": agency.code,
             "name": "Sở Khoa học và Công nghệ tỉnh Cao Bằng",
             "category": agency.category,
@@ -130,7 +131,13 @@ def test_history_names_the_parent_not_its_id(dost_client, province, agency, othe
     unit = make_agency(province, code="CCTDC", name="Chi cục TĐC", category=Category.PROVINCIAL_UNIT, parent=agency)
     dost_client.post(
         reverse("agencies:edit", args=[unit.pk]),
-        {"code": "CCTDC", "name": "Chi cục TĐC", "category": Category.PROVINCIAL_UNIT, "parent": other_agency.pk},
+        {
+            "revision": unit.revision,
+            "code": "CCTDC",
+            "name": "Chi cục TĐC",
+            "category": Category.PROVINCIAL_UNIT,
+            "parent": other_agency.pk,
+        },
     )
     history = dost_client.get(unit.get_absolute_url()).context["history"]
     changes = {(c.field, c.old, c.new) for entry in history for c in entry.changes}
@@ -172,3 +179,44 @@ def test_registry_list_and_export_use_a_constant_number_of_queries(dost_client, 
     assert large <= 12
     assert _count_queries(dost_client, url, {"as_of": "01/01/2020", "status": "all", "q": "Cơ"}) <= 12
     assert _count_queries(dost_client, reverse("agencies:export_csv")) == small_export
+
+
+def test_two_people_saving_one_agency_do_not_lose_each_others_change(dost_client, secretary_client, agency, province):
+    """Both open the edit page; the second save started from an older revision: refused with what was typed
+    kept (409), never silently written over the first."""
+    from django.test import Client
+
+    from agencies.models import Agency, User
+    from agencies.tests.factories import make_user
+
+    colleague = Client()
+    colleague.force_login(
+        make_user("dost2", User.Role.DOST, province=province), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    url = reverse("agencies:edit", args=[agency.pk])
+    first, second = dost_client.get(url).context["form"], colleague.get(url).context["form"]
+    data = {name: ("" if value is None else value) for name, value in first.initial.items()}
+    data["parent"] = ""
+    assert data["revision"] == second.initial["revision"] == agency.revision
+    assert dost_client.post(url, {**data, "phone": "0206 3852 001"}).status_code == 302
+    late = colleague.post(url, {**data, "email": "skhcn@caobang.gov.vn"})
+    assert late.status_code == 409
+    assert "skhcn@caobang.gov.vn" in late.content.decode()  # what was typed is kept
+    assert (
+        "nothing of yours was saved" in str(late.context["form"].non_field_errors())
+        or late.context["form"].non_field_errors()
+    )
+    agency.refresh_from_db()
+    assert agency.phone == "0206 3852 001" and agency.email != "skhcn@caobang.gov.vn"
+    # The secretary's contact form follows the same rule.
+    stale = secretary_client.get(url).context["form"].initial["revision"]
+    assert dost_client.post(url, {**data, "revision": agency.revision, "phone": "0206 3852 002"}).status_code == 302
+    contact = {
+        field: getattr(Agency.objects.get(pk=agency.pk), field)
+        for field in ("address", "phone", "email", "website", "secretary_name", "secretary_phone", "secretary_email")
+    }
+    assert (
+        secretary_client.post(url, {**contact, "address": "Số 1 Hoàng Đình Giong", "revision": stale}).status_code
+        == 409
+    )
+    assert Agency.objects.get(pk=agency.pk).address != "Số 1 Hoàng Đình Giong"

@@ -26,6 +26,7 @@ def test_a_form_write_is_recorded_with_actor_time_and_tables(dost_client, dost, 
     response = dost_client.post(
         reverse("agencies:edit", args=[agency.pk]),
         {
+            "revision": agency.revision,
             "code": agency.code,
             "name": "Sở Khoa học và Công nghệ tỉnh Cao Bằng",
             "category": agency.category,
