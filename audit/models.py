@@ -48,7 +48,8 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.actor_name} {self.path}"
+        at = f"{self.at:%Y-%m-%d %H:%M:%S}" if self.at else "(not saved)"
+        return f"{at} {self.kind} {self.actor_name} {self.path}"
 
     @property
     def rows_written(self) -> int:

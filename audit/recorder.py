@@ -87,24 +87,27 @@ def record(kind: str, *, request=None, user=None, actor_name: str = "", status=N
     if user is None and request is not None:
         user = getattr(request, "user", None)
     authenticated = user is not None and getattr(user, "is_authenticated", False)
-    match = getattr(request, "resolver_match", None) if request is not None else None
-    event = AuditEvent(
-        kind=kind,
-        actor=user if authenticated else None,
-        actor_name=(user.get_username() if authenticated else actor_name)[:150],
-        province_id=province_of(user) if authenticated else None,
-        method=(getattr(request, "method", None) or "") if request is not None else "",
-        path=request.get_full_path()[:500] if getattr(request, "path", "") else "",
-        view=(match.view_name if match else "")[:120],
-        status=status,
-        ip_address=client_address(request),
-        changes=changes or {},
-    )
+    name = (user.get_username() if authenticated else actor_name)[:150]
+    method = (getattr(request, "method", None) or "") if request is not None else ""
+    path = request.get_full_path()[:500] if getattr(request, "path", "") else ""
     try:
+        match = getattr(request, "resolver_match", None) if request is not None else None
+        event = AuditEvent(
+            kind=kind,
+            actor=user if authenticated else None,
+            actor_name=name,
+            province_id=province_of(user) if authenticated else None,  # may read the database
+            method=method,
+            path=path,
+            view=(match.view_name if match else "")[:120],
+            status=status,
+            ip_address=client_address(request),
+            changes=changes or {},
+        )
         with transaction.atomic():  # a savepoint: a failure here must not spoil the request's transaction
             event.save()
-    except Exception:  # pragma: no cover - a broken trail must be noticed, not crash the page
-        logger.exception("Could not record the audit event %s", event)
+    except Exception:  # a broken trail (the database is down) must be noticed, not crash the page
+        logger.exception("Could not record the audit event: %s %s %s %s %s", kind, name or "-", method, path, status)
         return
     log = logger.warning if kind in ("refused", "login_failed", "locked_out") else logger.info
     log("%s %s %s %s %s", kind, event.actor_name or "-", event.method, event.path, status or "")

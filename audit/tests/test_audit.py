@@ -153,3 +153,19 @@ def test_management_commands_that_write_are_recorded(province, tmp_path, monkeyp
     # A command that writes nothing leaves nothing.
     call_command("export_registry", "--as-of", "2019-12-31", "--output", str(tmp_path / "r.csv"))
     assert len(_events(kind="command")) == 1
+
+
+def test_a_trail_that_cannot_be_written_is_logged_and_the_page_still_answers(dost_client, agency, monkeypatch, caplog):
+    """The database refuses the audit row (an outage): the user's page answers, the log says what happened."""
+    from django.db import OperationalError
+
+    def database_down(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(AuditEvent, "save", database_down)
+    data = {"revision": agency.revision, "code": agency.code, "name": agency.name, "category": agency.category}
+    with caplog.at_level("ERROR", logger="audit"):
+        response = dost_client.post(reverse("agencies:edit", args=[agency.pk]), {**data, "phone": "0206 3850 000"})
+    assert response.status_code == 302
+    assert f"Could not record the audit event: write dost POST /agencies/{agency.pk}/edit/ 302" in caplog.text
+    assert "server closed the connection unexpectedly" in caplog.text
