@@ -34,3 +34,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# While the database cannot be reached: 503 with Retry-After and a short page (iso_tracker/errors.py).
+handler500 = "iso_tracker.errors.server_error"
