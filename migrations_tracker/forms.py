@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from agencies.forms import DATE_WIDGET, ImportFileForm
+from agencies.forms import DATE_WIDGET, ImportFileForm, RevisionMixin
 from agencies.models import Agency, Category
 from agencies.uploads import check_upload
 from iso_tracker.forms import ModelMultipleChoiceField
@@ -48,7 +48,7 @@ def _dates(*names: str) -> dict:
     return dict.fromkeys(names, DATE_WIDGET)
 
 
-class ProfileForm(EvidenceMixin, forms.ModelForm):
+class ProfileForm(RevisionMixin, EvidenceMixin, forms.ModelForm):
     class Meta:
         model = QMSProfile
         fields = ["version", "stage", "quality_policy", "quality_objectives"]

@@ -47,6 +47,8 @@ class QMSProfile(models.Model):
         blank=True,
         help_text=_("Set when procedures enter or leave the scope; a re-announcement must follow."),
     )
+    # Counts the saves of the profile, so that an edit started from an older one is refused, not lost.
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     history = HistoricalRecords()
 
     class Meta:

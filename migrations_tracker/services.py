@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Province, User
 from agencies.services import agency_update
 from agencies.uploads import document_store
+from iso_tracker.concurrency import EditConflict
 from iso_tracker.permissions import require
 
 from .models import (
@@ -66,9 +67,21 @@ def record_save(
 
 
 @transaction.atomic
-def profile_update(*, agency: Agency, actor: User, upload: UploadedFile | None = None, **fields) -> QMSProfile:
+def profile_update(
+    *,
+    agency: Agency,
+    actor: User,
+    upload: UploadedFile | None = None,
+    expected_revision: int | None = None,
+    **fields,
+) -> QMSProfile:
+    """Edit the profile the user opened (`expected_revision`); a newer save is not overwritten (EditConflict)."""
     require(actor, "agency.edit", agency)
     profile = profile_for(agency)
+    profile = QMSProfile.objects.select_for_update().get(pk=profile.pk)
+    if expected_revision is not None and profile.revision != expected_revision:
+        raise EditConflict
+    profile.revision += 1
     for name, value in fields.items():
         setattr(profile, name, value)
     return record_save(profile, agency=agency, upload=upload, actor=actor, document_field="policy_document")
@@ -88,6 +101,7 @@ def announcement_create(
         profile.version = announcement.version
         if profile.stage in (Stage.BUILDING, Stage.APPLYING):
             profile.stage = Stage.ANNOUNCED
+        profile.revision += 1  # an edit of the profile opened before this announcement must not undo it
         profile.save()
     had_2008 = agency.announcements.filter(version=Version.ISO_2008, decision_date__lte=announcement.decision_date)
     if announcement.version == Version.ISO_2015 and had_2008.exists():

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from agencies.forms import add_service_errors
 from agencies.models import Agency, Category, User
 from agencies.selectors import visible_agencies
+from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, province_scope, require
 
@@ -50,6 +51,7 @@ from .models import (
     LegalChange,
     Milestone,
     ProcessRevision,
+    QMSProfile,
     StaffMember,
     Stage,
     TrainingCourse,
@@ -168,11 +170,21 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agency = _agency(request, pk, edit=True)
-    form = ProfileForm(request.POST or None, request.FILES or None, instance=services.profile_for(agency))
+    profile = QMSProfile.objects.filter(agency=agency).first() or QMSProfile(agency=agency)  # a GET writes nothing
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in ProfileForm.Meta.fields}
         try:
-            services.profile_update(agency=agency, upload=form.cleaned_data["evidence"], actor=request.user, **fields)
+            services.profile_update(
+                agency=agency,
+                upload=form.cleaned_data["evidence"],
+                actor=request.user,
+                expected_revision=form.cleaned_data.get("revision"),
+                **fields,
+            )
+        except EditConflict:
+            form.add_error(None, CONFLICT_MESSAGE)
+            return _form_page(request, agency, form, _("QMS profile"), status=409)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -277,8 +289,10 @@ def record_add(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     return _form_page(request, agency, form, spec.title)
 
 
-def _form_page(request: HttpRequest, agency: Agency, form: forms.Form, title) -> HttpResponse:
-    status = 400 if form.is_bound and form.errors else 200
+def _form_page(
+    request: HttpRequest, agency: Agency, form: forms.Form, title, status: int | None = None
+) -> HttpResponse:
+    status = status or (400 if form.is_bound and form.errors else 200)
     return render(
         request, "migrations_tracker/form.html", {"agency": agency, "form": form, "title": title}, status=status
     )

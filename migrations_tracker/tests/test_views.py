@@ -329,3 +329,23 @@ def test_form_fields_cannot_reach_another_agencys_staff_or_revisions(
     assert revision.revised_on is None
     detail = secretary_client.get(law.get_absolute_url())
     assert list(detail.context["revisions"]) == []  # other agencies' answers are not shown
+
+
+def test_opening_the_profile_form_writes_nothing_and_a_stale_save_is_refused(dost_client, secretary_client, agency):
+    from migrations_tracker.models import QMSProfile
+
+    url = reverse("qms:profile_edit", args=[agency.pk])
+    assert dost_client.get(url).status_code == 200
+    assert not QMSProfile.objects.exists(), "a GET writes nothing"
+    base = {"version": "2015", "stage": "applying", "quality_policy": "", "quality_objectives": ""}
+    assert dost_client.post(url, {**base, "quality_policy": "Chính sách một"}).status_code == 302
+    revision = QMSProfile.objects.get().revision
+    # Both open the form at this revision; the secretary saves first, DOST's later save is refused.
+    assert (
+        secretary_client.post(url, {**base, "quality_policy": "Chính sách hai", "revision": revision}).status_code
+        == 302
+    )
+    late = dost_client.post(url, {**base, "quality_objectives": "Mục tiêu của Sở", "revision": revision})
+    assert late.status_code == 409 and "Mục tiêu của Sở" in late.content.decode()
+    profile = QMSProfile.objects.get()
+    assert profile.quality_policy == "Chính sách hai" and profile.quality_objectives == ""
