@@ -108,10 +108,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Two-step sign-in (TOTP) ----------------------------------------------------------------
 
 
-def _may_use_second_factor(user: User) -> bool:
-    return can(user, "two_factor.use")
-
-
 def _qr_data_uri(url: str) -> str:
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
@@ -124,8 +120,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
     A visit writes nothing: the key (an unconfirmed device) is made by the set-up button's POST."""
     user = request.user
-    if not _may_use_second_factor(user):
-        raise PermissionDenied(_("Two-step sign-in is offered to DOST staff and leadership."))
+    require(user, "two_factor.use")
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if confirmed:
         form = DisableForm(request.POST or None, device=confirmed, request=request)

@@ -62,10 +62,15 @@ def website_field() -> forms.URLField:
     return forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
 
-class RevisionMixin(forms.Form):
-    """The revision of the record the user opened, sent back with the save (see iso_tracker.concurrency)."""
+class RevisionForm(forms.Form):
+    """The revision of the record the user opened or read, sent back with the save or the decision
+    (see iso_tracker.concurrency)."""
 
     revision = forms.IntegerField(min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput)
+
+
+class RevisionMixin(RevisionForm):
+    """RevisionForm for a ModelForm: the field starts at the instance's revision."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

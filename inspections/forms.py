@@ -170,9 +170,3 @@ class RecheckForm(forms.Form):
 
     recheck = forms.IntegerField(min_value=1, max_value=2**31 - 1)
     effective = forms.BooleanField(required=False)
-
-
-class RevisionForm(forms.Form):
-    """The revision of a record the user read before deciding on it."""
-
-    revision = forms.IntegerField(min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput)

@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agencies.forms import add_service_errors
+from agencies.forms import RevisionForm, add_service_errors
 from agencies.selectors import visible_agencies
 from iso_tracker.permissions import can, require
 from migrations_tracker.profile import profile_context
 
 from . import selectors, services
-from .forms import EvidenceForm, ReportForm, ReturnForm, RevisionForm, RoundForm
+from .forms import EvidenceForm, ReportForm, ReturnForm, RoundForm
 from .models import SelfReport
 from .sections import SECTIONS
 

@@ -110,11 +110,9 @@ def jobs(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The job was queued; this page shows it when it has run."))
         return redirect("notifications:jobs")
-    rows = [
-        {"name": name, "label": label, "runs": runs, "next": next_run}
-        for (name, label, _key), (runs, next_run) in zip(
-            JOBS, (services.job_overview(name, key) for name, _label, key in JOBS), strict=True
-        )
-    ]
+    rows = []
+    for name, label, beat_key in JOBS:
+        runs, next_run = services.job_overview(name, beat_key)
+        rows.append({"name": name, "label": label, "runs": runs, "next": next_run})
     failed = services.undelivered(request.user.province)
     return render(request, "notifications/jobs.html", {"rows": rows, "failed": failed})

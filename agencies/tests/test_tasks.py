@@ -33,6 +33,7 @@ def test_clear_expired_sessions_twice_is_harmless():
 def test_every_periodic_job_expires_before_its_next_run():
     from iso_tracker.celery import app
 
+    app.loader.import_default_modules()  # what a worker does at start: the apps' tasks are discovered
     for name, entry in app.conf.beat_schedule.items():
         assert entry["options"]["expires"] < 24 * 60 * 60, name
         assert entry["task"] in app.tasks, name
