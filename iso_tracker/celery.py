@@ -1,9 +1,10 @@
 """The Celery application, configured from Django settings (CELERY_ namespace)."""
 
+import datetime
 import os
 
 from celery import Celery
-from celery.schedules import crontab
+from celery.schedules import crontab, schedule
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iso_tracker.settings")
 
@@ -12,9 +13,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _cron(env_name: str, default: str) -> crontab:
-    """A crontab from 'minute hour day_of_month month day_of_week', overridable from the environment."""
-    minute, hour, day_of_month, month, day_of_week = os.environ.get(env_name, default).split()
+def _cron(env_name: str, default: str) -> crontab | schedule:
+    """A crontab from 'minute hour day_of_month month day_of_week', or every N seconds from a bare number
+    (at least 10), overridable from the environment."""
+    value = os.environ.get(env_name, default).strip()
+    if value.isdigit():
+        return schedule(datetime.timedelta(seconds=max(int(value), 10)))
+    minute, hour, day_of_month, month, day_of_week = value.split()
     return crontab(minute, hour, day_of_week, day_of_month, month)
 
 
@@ -26,10 +31,12 @@ app.conf.beat_schedule = {
         "schedule": _cron("SCHEDULE_REMINDERS", "5 * * * *"),
         "options": {"expires": 55 * 60},
     },
+    # Often, so that messages a dead worker held are taken over within a minute; a run that finds nothing
+    # to send records nothing.
     "reminders-deliver": {
         "task": "notifications.tasks.deliver",
-        "schedule": _cron("SCHEDULE_DELIVERY", "*/5 * * * *"),
-        "options": {"expires": 4 * 60},
+        "schedule": _cron("SCHEDULE_DELIVERY", "30"),
+        "options": {"expires": 25},
     },
     "refresh-dashboards": {
         "task": "migrations_tracker.tasks.refresh_dashboards",

@@ -245,6 +245,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "sent-mail"))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# A delivery run holds each reminder for this many seconds, renewed while it works; a run that dies is
+# taken over once it ends. Delivery's SMTP timeout is kept below it, so a send never outlives its hold.
+REMINDER_LEASE_SECONDS = max(env_int("REMINDER_LEASE_SECONDS", 30), 2)
 
 # Background jobs: Celery with Redis as broker when REDIS_URL is set; otherwise an embedded
 # file-system broker under DATA_DIR that the local run's worker reads, so no server is needed.

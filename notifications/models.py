@@ -3,7 +3,10 @@ province's reminder settings, and the record of every job run."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Province, User
@@ -48,6 +51,13 @@ class Reminder(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim = models.UUIDField(null=True, blank=True, help_text="The delivery run that holds the reminder.")
+    in_flight = models.BooleanField(
+        default=False,
+        help_text="Handed to the mail server and its outcome not recorded yet: a send after this is a repeat.",
+    )
+    repeats = models.PositiveSmallIntegerField(
+        _("sent again"), default=0, help_text="Sends repeated because the outcome of an earlier one was lost."
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -141,6 +151,10 @@ class JobRun(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    class Ending(models.TextChoices):
+        TIME_LIMIT = "time_limit", _("Stopped at its time limit; the rest goes out with the next run.")
+        DIED = "died", _("Stopped without finishing: its worker died or lost the database.")
+
     job = models.CharField(_("job"), max_length=64)
     swept_on = models.DateField(_("for the day"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
@@ -149,8 +163,15 @@ class JobRun(models.Model):
     claimed = models.PositiveIntegerField(_("new reminders"), default=0)
     sent = models.PositiveIntegerField(_("sent"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
+    repeated = models.PositiveIntegerField(
+        _("sent again"), default=0, help_text="Messages sent again, with the same Message-ID, after a lost outcome."
+    )
     error = models.TextField(_("error"), blank=True)
+    ending = models.CharField(_("how it ended"), max_length=16, choices=Ending.choices, blank=True)
     triggered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last sign of life of a running job; long silent means it died."
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -160,3 +181,22 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def died(self) -> bool:
+        """Still "running" but silent for longer than any run lives: its worker died (see `dead_runs`)."""
+        return self.status == self.Status.RUNNING and (self.heartbeat_at or self.started_at) < silent_since()
+
+
+SILENCE = datetime.timedelta(minutes=3)  # a running job beats at least this often
+
+
+def silent_since() -> datetime.datetime:
+    return timezone.now() - SILENCE
+
+
+def dead_runs():
+    """Runs still marked "running" whose worker died (killed, the database gone before they could finish)."""
+    return JobRun.objects.filter(status=JobRun.Status.RUNNING).filter(
+        models.Q(heartbeat_at__lt=silent_since()) | models.Q(heartbeat_at__isnull=True, started_at__lt=silent_since())
+    )

@@ -12,30 +12,32 @@ released after a lease and sent again."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, When
+from django.db.models import Case, Exists, F, OuterRef, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from agencies.models import Province, User
 
-from .models import JobRun, Kind, Notification, Reminder, ReminderSettings
+from .models import JobRun, Kind, Notification, Reminder, ReminderSettings, dead_runs
 from .rules import candidates
 
 log = logging.getLogger(__name__)
 SWEEP, DELIVER = "send_reminders", "deliver_reminders"
 BATCH = 1000
-SEND_BATCH = 200
+CLAIM_BATCH = 20  # held at a time by a delivery run
 MAX_ATTEMPTS = 5
-LEASE = datetime.timedelta(minutes=10)
 TRANSIENT = (OSError,)  # smtplib.SMTPException and connection errors are OSErrors
 TITLE_MAX = 300  # Reminder.title
 SUBJECT_MAX = 180  # characters of an e-mail subject, "[ISO Tracker] " included
@@ -58,11 +60,12 @@ def settings_for(province: Province) -> ReminderSettings:
 def run_daily(*, on: datetime.date, actor: User | None = None, provinces: Iterable[Province] | None = None) -> JobRun:
     """Claim every reminder due on `on` in `provinces` (default: every province), whatever the hour;
     running it twice claims nothing more."""
-    run = JobRun.objects.create(job=SWEEP, swept_on=on, triggered_by=actor)
+    close_dead_runs()
+    run = JobRun.objects.create(job=SWEEP, swept_on=on, triggered_by=actor, heartbeat_at=timezone.now())
     try:
         with translation.override(settings.LANGUAGE_CODE):
             for province in Province.objects.all() if provinces is None else provinces:
-                run.claimed += _claim(province, on)
+                run.claimed += _claim(province, on, run)
         run.status = JobRun.Status.DONE
     except BaseException as exc:  # whatever stopped it, the run is finished, never left "running"
         run.status, run.error = JobRun.Status.FAILED, repr(exc)[:2000]
@@ -102,7 +105,7 @@ def sweep_scheduled(*, now: datetime.datetime, actor: User | None = None) -> Job
     return sweep_due(on=local.date(), hour=local.hour, actor=actor)
 
 
-def _claim(province: Province, on: datetime.date) -> int:
+def _claim(province: Province, on: datetime.date, run: JobRun) -> int:
     before = Reminder.objects.filter(province=province).count()
     batch: list[Reminder] = []
     for c in candidates(province, on, settings_for(province)):
@@ -120,6 +123,7 @@ def _claim(province: Province, on: datetime.date) -> int:
         )
         if len(batch) >= BATCH:
             _insert(batch)
+            _beat(run)
             batch = []
     _insert(batch)
     fresh = (
@@ -155,85 +159,177 @@ def _insert(batch: list[Reminder]) -> None:
             Reminder.objects.bulk_create(batch, ignore_conflicts=True)
 
 
-def _claim_batch(ids: list[int]) -> list[Reminder]:
+def lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+
+
+def _beat(run: JobRun) -> None:
+    """A sign of life of a running job (see `JobRun.died`)."""
+    run.heartbeat_at = timezone.now()
+    JobRun.objects.filter(pk=run.pk).update(heartbeat_at=run.heartbeat_at)
+
+
+def close_dead_runs() -> int:
+    """Mark as failed the runs whose worker died while they were "running"."""
+    return dead_runs().update(status=JobRun.Status.FAILED, finished_at=timezone.now(), ending=JobRun.Ending.DIED)
+
+
+def _claim_batch(ids: list[int], token: uuid.UUID) -> list[Reminder]:
     """Take the reminders of `ids` that nobody holds: one conditional UPDATE stamps them with this run's
     token, then the token tells which ones were ours (another worker's are left alone)."""
-    token, now = uuid.uuid4(), timezone.now()
+    now = timezone.now()
     (
         Reminder.objects.filter(pk__in=ids, status=Reminder.Status.PENDING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now))
         .update(status=Reminder.Status.SENDING, claimed_at=now, claim=token)
     )
-    return list(Reminder.objects.filter(claim=token).select_related("recipient").order_by("pk"))
+    return list(
+        Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING).select_related("recipient").order_by("pk")
+    )
 
 
-def deliver(*, limit: int | None = None, actor: User | None = None) -> JobRun:
-    """Send the reminders waiting for e-mail, a batch at a time over one SMTP connection; release those a
-    dead worker left half-sent. A transient failure waits 2, 4, 8… minutes before the next try; a message
-    that cannot be sent is marked failed and the others go on. The run is always finished, never left
-    "running": failed, with the error, if something unexpected stopped it."""
-    run = JobRun.objects.create(job=DELIVER, triggered_by=actor)
+def _release(token: uuid.UUID) -> int:
+    """Give back, for the next run, what this run holds and has not handed to the mail server."""
+    return Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING, in_flight=False).update(
+        status=Reminder.Status.PENDING, claimed_at=None, claim=None
+    )
+
+
+def deliver(
+    *, limit: int | None = None, actor: User | None = None, time_limit: float | None = None, record_idle: bool = True
+) -> JobRun | None:
+    """Send the reminders waiting for e-mail, over one SMTP connection, each exactly once as far as the
+    database lets us know it: a run holds a few messages at a time under a short lease that it renews as it
+    works (a run that died is taken over once the lease has run out: `REMINDER_LEASE_SECONDS`), checks that
+    each message is still its own just before handing it to the mail server, and records the outcome right
+    after the server's answer. A send whose outcome was lost (the database went away) is repeated with the
+    same Message-ID and counted. A transient failure waits 2, 4, 8… minutes before the next try; a message
+    that cannot be sent is marked failed and the others go on. `time_limit` (seconds, default the task's
+    soft time limit): no message is started after it; what is left goes back to the queue at once.
+    `record_idle`: record a run even when nothing was waiting (the schedule runs often and records only
+    runs that found work). The run is always finished, never left "running"."""
+    close_dead_runs()
+    now = timezone.now()
+    Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - lease()).update(
+        status=Reminder.Status.PENDING, claimed_at=None, claim=None
+    )
+    waiting = (
+        Reminder.objects.filter(status=Reminder.Status.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    ids = list(waiting[:limit] if limit else waiting)
+    if not ids and not record_idle:
+        return None
+    run = JobRun.objects.create(job=DELIVER, triggered_by=actor, heartbeat_at=now)
+    token = uuid.uuid4()
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT if time_limit is None else time_limit
+    stop_at = _clock() + budget - lease().total_seconds() / 2  # leave time to record and give back
+    renewed = _clock()
+    connection = None
     try:
-        now = timezone.now()
-        Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - LEASE).update(
-            status=Reminder.Status.PENDING, claimed_at=None, claim=None
-        )
-        waiting = (
-            Reminder.objects.filter(status=Reminder.Status.PENDING)
-            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        ids = list(waiting[:limit] if limit else waiting)
-        connection = get_connection()
-        try:
-            for start in range(0, len(ids), SEND_BATCH):
-                batch = _claim_batch(ids[start : start + SEND_BATCH])
-                for reminder in batch:
-                    _deliver_one(reminder, connection, run)
-        finally:
-            connection.close()
+        # the SMTP exchange of one message ends before its hold does
+        connection = get_connection(timeout=min(settings.EMAIL_TIMEOUT, lease().total_seconds() * 2 / 3))
+        for start in range(0, len(ids), CLAIM_BATCH):
+            if _clock() >= stop_at:
+                run.ending = JobRun.Ending.TIME_LIMIT
+                break
+            for reminder in _claim_batch(ids[start : start + CLAIM_BATCH], token):
+                if _clock() >= stop_at:
+                    run.ending = JobRun.Ending.TIME_LIMIT
+                    break
+                if _clock() - renewed >= lease().total_seconds() / 3:  # still alive: keep what we hold
+                    Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING).update(
+                        claimed_at=timezone.now()
+                    )
+                    _beat(run)
+                    renewed = _clock()
+                _deliver_one(reminder, connection, run, token)
+            _release(token)
         run.status = JobRun.Status.DONE
-    except BaseException as exc:  # a time limit, the database…: the claimed rest is released after LEASE
+    except BaseException as exc:  # a time limit, the database…: what is held is given back when possible
         run.status, run.error = JobRun.Status.FAILED, repr(exc)[:2000]
         raise
     finally:
+        if connection is not None:
+            connection.close()
         run.finished_at = timezone.now()
-        run.save()
+        try:
+            _release(token)
+            run.save()
+        except Exception:  # the database is gone: the lease hands the rest over, the run shows as died
+            log.exception("delivery run %s could not be recorded", run.pk)
     return run
 
 
-def _deliver_one(reminder: Reminder, connection, run: JobRun) -> None:
-    """Send one message and record the outcome at once, so that a worker killed after it loses nothing and
-    repeats at most the one message it was sending."""
+def _clock() -> float:
+    return time.monotonic()
+
+
+def message_id(reminder: Reminder) -> str:
+    """The same Message-ID every time this reminder is sent, so a repeated send shows once in a mailbox."""
+    digest = hashlib.sha256(f"{reminder.kind}|{reminder.key}|{reminder.recipient_id}".encode()).hexdigest()[:16]
+    domain = (urlsplit(settings.SITE_URL).hostname or "localhost").strip(".") or "localhost"
+    return f"<reminder.{reminder.pk}.{digest}@{domain}>"
+
+
+def _deliver_one(reminder: Reminder, connection, run: JobRun, token: uuid.UUID) -> None:
+    """Hand one message to the mail server and record the outcome at once, so that a worker killed or cut
+    off from the database after it repeats at most this one message (with the same Message-ID)."""
+    repeat = reminder.in_flight  # an earlier send's outcome was lost: this one may be a second copy
     try:
-        _send(reminder, connection)
+        message = _message(reminder, connection)
+    except Exception as exc:  # it cannot even be written (an unencodable address…): never retried
+        _record_failure(reminder, run, exc, final=True)
+        return
+    # still ours? (a run slower than its lease has been taken over: then the other run sends it)
+    mine = Reminder.objects.filter(pk=reminder.pk, claim=token, status=Reminder.Status.SENDING).update(
+        in_flight=message is not None, claimed_at=timezone.now()
+    )
+    if not mine:
+        return
+    try:
+        if message is not None:
+            message.send()
     except TRANSIENT as exc:
-        reminder.attempts += 1
-        reminder.last_error = repr(exc)[:2000]
-        reminder.claim = None
-        if reminder.attempts >= MAX_ATTEMPTS:
-            reminder.status = Reminder.Status.FAILED
-            run.failed += 1
-        else:
-            reminder.status = Reminder.Status.PENDING
-            reminder.claimed_at = timezone.now() + datetime.timedelta(minutes=2**reminder.attempts)
-        log.warning("reminder %s not sent (attempt %s): %s", reminder.pk, reminder.attempts, exc)
+        _record_failure(reminder, run, exc, final=False)
         connection.close()  # a broken connection is opened again for the next message
     except SoftTimeLimitExceeded:
-        raise  # the task's time is up: stop here (this message is released after LEASE)
+        raise  # the task's time is up: stop here (this message is taken over after the lease)
     except Exception as exc:  # this message cannot be sent (BadHeaderError, a malformed address…): never retried
-        reminder.attempts += 1
-        reminder.status, reminder.last_error, reminder.claim = Reminder.Status.FAILED, repr(exc)[:2000], None
-        run.failed += 1
-        log.error("reminder %s cannot be sent: %s", reminder.pk, exc)
+        _record_failure(reminder, run, exc, final=True)
         connection.close()  # in case it broke off in the middle of a message
     else:
-        reminder.status, reminder.sent_at, reminder.claim = Reminder.Status.SENT, timezone.now(), None
-        reminder.attempts += 1
-        reminder.last_error = ""  # delivered: no longer listed among the messages not delivered
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=Reminder.Status.SENT,
+            sent_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            repeats=F("repeats") + (1 if repeat else 0),
+            last_error="",  # delivered: no longer listed among the messages not delivered
+            claim=None,
+            in_flight=False,
+        )
         run.sent += 1
-    reminder.save(update_fields=["status", "sent_at", "attempts", "last_error", "claimed_at", "claim"])
+        run.repeated += 1 if repeat else 0
+
+
+def _record_failure(reminder: Reminder, run: JobRun, exc: BaseException, *, final: bool) -> None:
+    attempts = reminder.attempts + 1
+    final = final or attempts >= MAX_ATTEMPTS
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=Reminder.Status.FAILED if final else Reminder.Status.PENDING,
+        attempts=attempts,
+        last_error=repr(exc)[:2000],
+        claim=None,
+        in_flight=False,
+        claimed_at=None if final else timezone.now() + datetime.timedelta(minutes=2**attempts),
+    )
+    if final:
+        run.failed += 1
+        log.error("reminder %s cannot be sent: %s", reminder.pk, exc)
+    else:
+        log.warning("reminder %s not sent (attempt %s): %s", reminder.pk, attempts, exc)
 
 
 def render_email(reminder: Reminder) -> tuple[str, str, str]:
@@ -252,17 +348,24 @@ def render_email(reminder: Reminder) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _send(reminder: Reminder, connection) -> None:
+def _message(reminder: Reminder, connection) -> EmailMultiAlternatives | None:
+    """The e-mail of a reminder (None: the recipient has no address, the reminder is in-app only)."""
     if not reminder.recipient.email:
-        return  # in-app only
+        return None
     subject, text, html = render_email(reminder)
     message = EmailMultiAlternatives(
-        subject, text, settings.DEFAULT_FROM_EMAIL, [reminder.recipient.email], connection=connection
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [reminder.recipient.email],
+        connection=connection,
+        headers={"Message-ID": message_id(reminder)},
     )
     message.attach_alternative(html, "text/html")
     if reminder.kind == Kind.MONTHLY_SUMMARY:
         _attach_summary(message, reminder)
-    message.send()
+    message.message()  # a header that cannot be written fails here, before anything is sent
+    return message
 
 
 def _attach_summary(message: EmailMultiAlternatives, reminder: Reminder) -> None:

@@ -37,5 +37,6 @@ def sweep(
 
 
 @shared_task(name="notifications.tasks.deliver", acks_late=True, ignore_result=True)
-def deliver() -> None:
-    services.deliver()
+def deliver(record: bool = False) -> None:
+    """E-mail delivery; `record` ("Run now"): show the run on the jobs page even if nothing was waiting."""
+    services.deliver(record_idle=record)

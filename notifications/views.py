@@ -95,7 +95,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
             if job == services.SWEEP:
                 tasks.sweep.delay(force=True, user_id=request.user.pk)
             elif job == services.DELIVER:
-                tasks.deliver.delay()
+                tasks.deliver.delay(record=True)
             else:
                 messages.error(request, _("Choose one of the jobs below."))
                 return redirect("notifications:jobs")

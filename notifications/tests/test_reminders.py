@@ -130,7 +130,7 @@ def test_a_message_claimed_by_another_worker_is_left_alone_until_its_lease_ends(
     services.run_daily(on=D(2026, 11, 27))
     Reminder.objects.update(status="sending", claimed_at=timezone.now())  # another worker is on it
     assert services.deliver().sent == 0 and len(mail.outbox) == 0
-    Reminder.objects.update(claimed_at=timezone.now() - services.LEASE - datetime.timedelta(seconds=1))  # it died
+    Reminder.objects.update(claimed_at=timezone.now() - services.lease() - datetime.timedelta(seconds=1))  # it died
     assert services.deliver().sent == Reminder.objects.count()
     assert len(mail.outbox) == Reminder.objects.filter(recipient=secretary).count()
 

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -12,8 +13,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--date", help="YYYY-MM-DD: sweep as of that day (catching up, checks)")
         parser.add_argument("--no-delivery", action="store_true", help="Only claim the reminders; send them later")
+        parser.add_argument(
+            "--time-limit",
+            type=int,
+            default=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+            help="Seconds: no e-mail is started after this; the rest goes with the next delivery (default %(default)s)",
+        )
 
-    def handle(self, *args, date=None, no_delivery=False, **options):
+    def handle(self, *args, date=None, no_delivery=False, time_limit=None, **options):
+        if time_limit is not None and time_limit < 1:
+            raise CommandError("--time-limit must be at least 1 second")
         try:
             on = datetime.date.fromisoformat(date) if date else timezone.localdate()
         except ValueError:
@@ -21,5 +30,5 @@ class Command(BaseCommand):
         run = services.run_daily(on=on)
         self.stdout.write(f"{on:%d/%m/%Y}: {run.claimed} new reminders")
         if not no_delivery:
-            delivered = services.deliver()
+            delivered = services.deliver(time_limit=time_limit)
             self.stdout.write(f"sent {delivered.sent} e-mails, {delivered.failed} failed for good")

@@ -1,0 +1,174 @@
+"""Delivery under faults (issue 12): a run slower than its lease, a second run, an outcome lost with the
+database, a worker that died, a run at its time limit. Each message goes out once, or is repeated with the
+same Message-ID and counted."""
+
+import datetime
+import io
+from collections import Counter
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
+from django.urls import reverse
+from django.utils import timezone
+
+from agencies.models import User
+from inspections import services as inspections
+from notifications import services
+from notifications.models import JobRun, Reminder
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def due(province, dost, agency, secretary, leader):
+    """Several reminders with an e-mail address, claimed and waiting for delivery."""
+    for user in User.objects.all():  # every message goes by e-mail
+        user.email = f"{user.username}@caobang.gov.vn"
+        user.save()
+    inspections.round_open(province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10), actor=dost)
+    services.run_daily(on=D(2026, 11, 27))
+    assert Reminder.objects.count() >= 3 and not Reminder.objects.filter(recipient__email="").exists()
+    return Reminder.objects.all()
+
+
+def _ids(messages) -> Counter:
+    return Counter(m.extra_headers["Message-ID"] for m in messages)
+
+
+def test_every_message_carries_a_stable_message_id_of_its_own(due):
+    services.deliver()
+    ids = _ids(mail.outbox)
+    assert len(ids) == due.count() == len(mail.outbox)
+    for reminder in due:
+        assert ids[services.message_id(reminder)] == 1
+        assert services.message_id(reminder) == services.message_id(Reminder.objects.get(pk=reminder.pk))
+
+
+def test_a_run_slower_than_its_lease_is_taken_over_and_nothing_goes_out_twice(due, monkeypatch):
+    """The first message takes so long that the lease runs out on the rest; a second run (beat, cron)
+    takes them over meanwhile. The first run, back from its slow send, finds them no longer its own."""
+    real_send = services.EmailMultiAlternatives.send
+    state = {"slow": True, "second": None}
+
+    def slow_send(message, *args, **kwargs):
+        if state["slow"]:
+            state["slow"] = False
+            # what happens while this send hangs: the holds run out, another run starts
+            Reminder.objects.filter(status="sending").exclude(pk__in=_sent_or_in_flight()).update(
+                claimed_at=timezone.now() - services.lease() * 2
+            )
+            state["second"] = services.deliver()
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(services.EmailMultiAlternatives, "send", slow_send)
+    first = services.deliver()
+
+    ids = _ids(mail.outbox)
+    assert set(ids.values()) == {1} and len(ids) == due.count()  # each once, none lost
+    assert state["second"].sent >= 1 and first.sent + state["second"].sent == Reminder.objects.count()
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
+    assert first.repeated == state["second"].repeated == 0
+
+
+def _sent_or_in_flight():
+    return Reminder.objects.filter(in_flight=True).values("pk")
+
+
+def test_a_send_whose_outcome_was_lost_is_repeated_with_the_same_message_id_and_counted(due, monkeypatch, dost_client):
+    """The mail server took the message, then the database went away before it was recorded."""
+    real_update = services.Reminder.objects.filter
+
+    class Outage:
+        armed = True
+
+    def record_fails(*args, **kwargs):
+        query = real_update(*args, **kwargs)
+        if Outage.armed and kwargs.keys() == {"pk"} and len(mail.outbox) == 1:
+            Outage.armed = False
+            raise OperationalError("server closed the connection unexpectedly")
+        return query
+
+    monkeypatch.setattr(services.Reminder.objects, "filter", record_fails)
+    with pytest.raises(OperationalError):
+        services.deliver()
+    monkeypatch.undo()
+    lost = Reminder.objects.get(in_flight=True)
+    assert lost.status == "sending" and len(mail.outbox) == 1
+    assert services.deliver().sent == due.count() - 1  # still held by the broken run: waits for its lease
+    Reminder.objects.filter(pk=lost.pk).update(claimed_at=timezone.now() - services.lease() * 2)  # lease over
+
+    run = services.deliver()
+
+    assert run.sent == 1 and run.repeated == 1
+    lost.refresh_from_db()
+    assert lost.status == "sent" and lost.repeats == 1 and not lost.in_flight
+    ids = _ids(mail.outbox)
+    assert len(ids) == due.count() and ids[services.message_id(lost)] == 2  # a mailbox shows it once
+    assert sum(ids.values()) - len(ids) == sum(Reminder.objects.values_list("repeats", flat=True))
+    page = dost_client.get(reverse("notifications:jobs"))
+    row = page.content.decode().split(f'data-testid="run-{run.pk}"')[1].split("</tr>")[0]
+    assert '<td class="text-end">1</td>' in row  # sent 1, sent again 1
+
+
+def test_a_run_whose_worker_died_shows_as_failed_and_the_next_run_records_it(due, dost_client):
+    silent = timezone.now() - datetime.timedelta(minutes=10)
+    dead = JobRun.objects.create(job=services.DELIVER, status="running")
+    JobRun.objects.filter(pk=dead.pk).update(started_at=silent, heartbeat_at=silent)
+    alive = JobRun.objects.create(job=services.DELIVER, status="running", heartbeat_at=timezone.now())
+
+    page = dost_client.get(reverse("notifications:jobs"))
+    html = page.content.decode()
+    dead_row = html.split(f'data-testid="run-{dead.pk}"')[1].split("</tr>")[0]
+    alive_row = html.split(f'data-testid="run-{alive.pk}"')[1].split("</tr>")[0]
+    assert "Lỗi" in dead_row and "Dừng khi chưa xong" in dead_row and "Đang chạy" not in dead_row
+    assert "Đang chạy" in alive_row
+    assert JobRun.objects.get(pk=dead.pk).status == "running"  # a GET writes nothing
+
+    services.deliver()
+
+    dead.refresh_from_db()
+    assert dead.status == "failed" and dead.ending == "died" and dead.finished_at is not None
+    assert JobRun.objects.get(pk=alive.pk).status == "running"
+
+
+def test_no_message_is_started_after_the_time_limit_and_the_rest_goes_back_at_once(due, monkeypatch):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(services, "_clock", lambda: clock["now"])
+    real_send = services.EmailMultiAlternatives.send
+
+    def send_taking_a_minute(message, *args, **kwargs):
+        clock["now"] += 60
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(services.EmailMultiAlternatives, "send", send_taking_a_minute)
+    run = services.deliver(time_limit=100)
+
+    assert run.status == "done" and run.ending == "time_limit" and run.sent == 2 == len(mail.outbox)
+    left = Reminder.objects.exclude(status="sent")
+    assert left.exists() and set(left.values_list("status", "claim")) == {("pending", None)}  # not held
+    waiting = left.count()
+    monkeypatch.undo()
+    assert services.deliver().sent == waiting
+    assert set(_ids(mail.outbox).values()) == {1}
+
+
+def test_send_reminders_takes_a_time_limit(due):
+    out = io.StringIO()
+    call_command("send_reminders", "--date", "2026-11-27", "--time-limit", "120", stdout=out)
+    assert f"sent {due.count()} e-mails" in out.getvalue()
+    with pytest.raises(CommandError, match="at least 1 second"):
+        call_command("send_reminders", "--time-limit", "0", stdout=out)
+
+
+def test_the_schedule_records_only_runs_that_found_work(due):
+    from notifications import tasks
+
+    tasks.deliver()
+    assert JobRun.objects.filter(job=services.DELIVER).count() == 1  # there was work
+    tasks.deliver()
+    assert JobRun.objects.filter(job=services.DELIVER).count() == 1  # nothing waiting: nothing recorded
+    tasks.deliver(record=True)  # "Run now"
+    assert JobRun.objects.filter(job=services.DELIVER).count() == 2
