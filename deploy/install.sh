@@ -31,6 +31,15 @@ rsync -a --delete --exclude .git --exclude .venv --exclude var --exclude '__pyca
 "$APP/.venv/bin/pip" install --quiet --upgrade pip
 "$APP/.venv/bin/pip" install --quiet -r "$APP/requirements.txt"
 
+say "Redis keeps its queues across restarts (append-only file)"
+install -D -m 644 "$APP/deploy/redis/iso-tracker.conf" /etc/redis/iso-tracker.conf
+if ! grep -qx 'include /etc/redis/iso-tracker.conf' /etc/redis/redis.conf; then
+  echo 'include /etc/redis/iso-tracker.conf' >>/etc/redis/redis.conf
+  redis-cli CONFIG SET appendonly yes >/dev/null  # writes the AOF from what Redis holds now, then restarts on it
+  sleep 2
+  systemctl restart redis-server
+fi
+
 say "Database"
 if ! runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'iso_tracker'" | grep -q 1; then
   DB_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')

@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "schedule": _cron("SCHEDULE_DASHBOARDS", "*/3 * * * *"),
         "options": {"expires": 2 * 60},
     },
+    "requeue-stale-renders": {
+        "task": "inspections.tasks.requeue_stale_renders",
+        "schedule": _cron("SCHEDULE_REPORT_SWEEP", "*/5 * * * *"),
+        "options": {"expires": 4 * 60},
+    },
     "clear-expired-sessions": {
         "task": "agencies.tasks.clear_expired_sessions",
         "schedule": _cron("SCHEDULE_CLEAR_SESSIONS", "15 2 * * *"),

@@ -40,6 +40,12 @@ def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualRe
 RENDER_LEASE = datetime.timedelta(seconds=240)
 
 
+# A job still "queued" this long after it was last queued was lost by the broker (a Redis restart without
+# its append-only file): the sweep queues it again.
+STALE_QUEUED = datetime.timedelta(minutes=10)
+SWEEP_MAX = 100  # jobs queued again by one sweep
+
+
 class QueueUnavailable(Exception):
     """The job queue cannot be reached: nothing was queued, and no row was left behind."""
 
@@ -82,6 +88,28 @@ def _queue(item: ReportFile, created: bool) -> None:
         if created:
             item.delete()
         raise QueueUnavailable(str(exc)) from exc
+
+
+def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
+    """Queue again the renders nobody is working on: "queued" long after they were last queued (the job was
+    lost), or "running" past their lease (the worker died and its job did not come back). Each goes back to
+    "queued", stamped with the time it was queued again, so a sweep queues it at most once every
+    STALE_QUEUED; a spare job does nothing (rendering claims the row once). Returns the rows queued again."""
+    from ..tasks import render_report_file
+
+    now = now or timezone.now()
+    before = now - STALE_QUEUED
+    lost = Q(status=ReportFile.Status.QUEUED, created_at__lt=before) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=before)
+    )
+    dead = Q(status=ReportFile.Status.RUNNING, claimed_at__lt=now - RENDER_LEASE)
+    queued = []
+    for pk in ReportFile.objects.filter(lost | dead).order_by("pk").values_list("pk", flat=True)[:SWEEP_MAX]:
+        # still stale when this sweep takes it (a worker may have claimed it meanwhile)
+        if ReportFile.objects.filter(lost | dead, pk=pk).update(status=ReportFile.Status.QUEUED, claimed_at=now):
+            render_report_file.delay(pk)
+            queued.append(pk)
+    return queued
 
 
 def generate(*, report: AnnualReport, kind: str, actor: User) -> ReportFile:

@@ -111,3 +111,39 @@ def test_make_with_the_broker_down_says_so_and_leaves_no_row(report, dost_client
     assert response.status_code == 200
     assert "Không kết nối được hàng đợi tác vụ" in response.content.decode()
     assert not ReportFile.objects.exists()
+
+
+def test_the_sweep_queues_again_renders_lost_by_the_broker_or_left_by_a_dead_worker(report, dost, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.render_report_file, "delay", queued.append)
+    now = timezone.now()
+    lost, fresh, rendering = (
+        ReportFile.objects.create(report=report, format=kind, data_hash="x") for kind in ("pdf", "xlsx", "docx")
+    )
+    dead = ReportFile.objects.create(report=report, format="pdf", data_hash="y")
+    done = ReportFile.objects.create(report=report, format="xlsx", data_hash="y", status="ready")
+    long_ago = now - datetime.timedelta(hours=1)
+    ReportFile.objects.filter(pk__in=[lost.pk, rendering.pk, dead.pk, done.pk]).update(created_at=long_ago)
+    ReportFile.objects.filter(pk=rendering.pk).update(status="running", claimed_at=now - datetime.timedelta(seconds=30))
+    ReportFile.objects.filter(pk=dead.pk).update(status="running", claimed_at=now - services.RENDER_LEASE * 2)
+
+    assert services.requeue_stale(now) == queued == [lost.pk, dead.pk]
+    assert ReportFile.objects.get(pk=dead.pk).status == "queued"  # back in the queue, for anyone to take
+    assert services.requeue_stale(now + datetime.timedelta(minutes=1)) == []  # queued once, not at every sweep
+    later = now + services.STALE_QUEUED + datetime.timedelta(seconds=1)
+    # still nobody on them ten minutes on: queued again; and by then the fresh one is lost too, and the
+    # render that was within its lease has died
+    assert services.requeue_stale(later) == [lost.pk, fresh.pk, rendering.pk, dead.pk]
+    assert ReportFile.objects.get(pk=done.pk).status == "ready"
+
+
+def test_a_render_queued_again_by_the_sweep_is_made_once(report, dost, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.render_report_file, "delay", queued.append)
+    item = ReportFile.objects.create(report=report, format="pdf", data_hash="x")
+    ReportFile.objects.filter(pk=item.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    services.requeue_stale()
+    for pk in [*queued, item.pk]:  # the sweep's job and the original one, if it comes back after all
+        services.render_file(pk)
+    item.refresh_from_db()
+    assert item.status == "ready" and ReportFile.objects.filter(report=report).count() == 1
