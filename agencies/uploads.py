@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
+from iso_tracker.storage import STORAGE_MESSAGE
+
 from .models import Agency, Document, User
 
 # extension → (content type, check of the first bytes / the archive)
@@ -73,6 +75,13 @@ def document_store(*, agency: Agency, upload: UploadedFile, actor: User | None) 
         size=upload.size,
         uploaded_by=actor if isinstance(actor, User) else None,
     )
-    document.file.save("upload", upload, save=False)
-    document.save()
+    try:
+        document.file.save("upload", upload, save=False)
+    except OSError as exc:  # the disk is full or read-only: no row, no partial file (SafeFileSystemStorage)
+        raise ValidationError(STORAGE_MESSAGE) from exc
+    try:
+        document.save()
+    except BaseException:  # the database refused it: the stored file would belong to nothing
+        document.file.delete(save=False)
+        raise
     return document

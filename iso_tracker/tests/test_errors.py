@@ -34,3 +34,22 @@ def test_any_other_error_is_still_a_plain_500(dost, agency, monkeypatch):
     monkeypatch.setattr("agencies.views.category_counts", broken)
     response = _client(dost).get(reverse("agencies:list"))
     assert response.status_code == 500 and "Retry-After" not in response
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "django.contrib.sessions.backends.db.SessionStore.load",  # the session middleware reads the session
+        "django.contrib.auth.get_user",  # the authentication middleware's user, read by ours
+    ],
+)
+def test_the_database_failing_inside_a_middleware_answers_503_too(dost, agency, monkeypatch, where):
+    client = _client(dost)
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("the database system is starting up")
+
+    monkeypatch.setattr(where, database_down)
+    response = client.get(reverse("agencies:list"))
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "Hãy thử lại sau giây lát" in response.content.decode()
