@@ -11,7 +11,11 @@ from .models import Kind, ReminderSettings
 
 
 class SettingsForm(forms.ModelForm):
-    """A province's reminder settings, kept by its DOST staff."""
+    """A province's reminder settings, kept by its DOST staff, with the revision the page was opened at
+    (empty when there were no settings yet, so that a first save made meanwhile by a colleague is not
+    overwritten either; see services.settings_save)."""
+
+    revision = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput)
 
     enabled = forms.MultipleChoiceField(
         label=gettext_lazy("Reminders that run"),
@@ -28,6 +32,8 @@ class SettingsForm(forms.ModelForm):
 
     def __init__(self, *args, province, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("revision", self.instance.revision)
         self.fields["digest_recipients"].queryset = User.objects.filter(province=province, role=User.Role.DOST)
 
     def clean_hour(self):

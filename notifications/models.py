@@ -108,6 +108,9 @@ class ReminderSettings(models.Model):
     revision_lead_days = models.PositiveSmallIntegerField(_("legal revision: days before the limit"), default=14)
     hour = models.PositiveSmallIntegerField(_("hour they go out"), default=7)
     digest_recipients = models.ManyToManyField(User, blank=True, related_name="+", verbose_name=_("weekly digest to"))
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Incremented by every save; a save based on an older revision is refused."
+    )
     swept_on = models.DateField(
         _("last day swept"),
         null=True,

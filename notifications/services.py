@@ -29,6 +29,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from agencies.models import Province, User
+from iso_tracker.concurrency import EditConflict
+from iso_tracker.permissions import require
 
 from .models import JobRun, Kind, Notification, Reminder, ReminderSettings, dead_runs
 from .rules import candidates
@@ -55,6 +57,21 @@ def one_line(text: str, limit: int | None = None) -> str:
 
 def settings_for(province: Province) -> ReminderSettings:
     return ReminderSettings.objects.get_or_create(province=province)[0]
+
+
+@transaction.atomic
+def settings_save(form, *, actor: User) -> ReminderSettings:
+    """Save a province's reminder settings from a valid SettingsForm, unless someone saved them after this
+    user opened the form (its `revision`; none when there were no settings yet): then EditConflict."""
+    require(actor, "reminders.manage")
+    setting = form.instance
+    current = ReminderSettings.objects.select_for_update().filter(province=setting.province_id).first()
+    if current is not None and current.revision != form.cleaned_data.get("revision"):
+        raise EditConflict
+    if current is not None:
+        setting.pk, setting.swept_on = current.pk, current.swept_on
+    setting.revision = (current.revision if current else 0) + 1
+    return form.save()
 
 
 def run_daily(*, on: datetime.date, actor: User | None = None, provinces: Iterable[Province] | None = None) -> JobRun:

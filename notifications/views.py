@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.permissions import require
 
 from . import services, tasks
@@ -70,13 +71,17 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
     province = request.user.province
     instance = ReminderSettings.objects.filter(province=province).first() or ReminderSettings(province=province)
     form = SettingsForm(request.POST or None, instance=instance, province=request.user.province)
+    status = 400 if form.is_bound and not form.is_valid() else 200
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The changes were saved."))
-        return redirect("notifications:settings")
-    return render(
-        request, "notifications/settings.html", {"form": form}, status=400 if form.is_bound and form.errors else 200
-    )
+        try:
+            services.settings_save(form, actor=request.user)
+        except EditConflict:
+            form.add_error(None, CONFLICT_MESSAGE)
+            status = 409
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"form": form}, status=status)
 
 
 JOBS = [

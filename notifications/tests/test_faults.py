@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -172,3 +173,36 @@ def test_the_schedule_records_only_runs_that_found_work(due):
     assert JobRun.objects.filter(job=services.DELIVER).count() == 1  # nothing waiting: nothing recorded
     tasks.deliver(record=True)  # "Run now"
     assert JobRun.objects.filter(job=services.DELIVER).count() == 2
+
+
+def test_two_dost_members_saving_the_reminder_settings_do_not_overwrite_each_other(province, dost, client):
+    from agencies.models import User as Account
+    from agencies.tests.factories import make_user
+    from notifications.models import ReminderSettings
+
+    colleague = make_user("dost2", Account.Role.DOST, province=province)
+    url = reverse("notifications:settings")
+    first, second = client, Client()
+    first.force_login(dost, backend="django.contrib.auth.backends.ModelBackend")
+    second.force_login(colleague, backend="django.contrib.auth.backends.ModelBackend")
+    base = {"enabled": ["report_due"], "report_lead_days": "14,7,1", "action_lead_days": "14,3"}
+    base |= {"revision_lead_days": "14", "hour": "7"}
+
+    # no settings yet: both open the page, nothing is written by opening it
+    assert first.get(url).status_code == second.get(url).status_code == 200
+    assert not ReminderSettings.objects.exists()
+    assert first.post(url, {**base, "hour": "6"}).status_code == 302
+    late = second.post(url, {**base, "report_lead_days": "30,10"})
+    assert late.status_code == 409 and "30,10" in late.content.decode()  # refused, what was typed kept
+    assert "Người khác đã lưu sau khi bạn mở trang này" in late.content.decode()
+    setting = ReminderSettings.objects.get()
+    assert (setting.hour, setting.report_lead_days, setting.revision) == (6, "14,7,1", 1)
+
+    # both open it again at revision 1; the first save wins, the second is refused
+    for client_ in (first, second):
+        assert 'name="revision" value="1"' in client_.get(url).content.decode()
+    assert second.post(url, {**base, "hour": "8", "revision": "1"}).status_code == 302
+    assert first.post(url, {**base, "hour": "9", "revision": "1"}).status_code == 409
+    assert first.post(url, {**base, "hour": "9"}).status_code == 409  # a save naming no revision neither
+    setting.refresh_from_db()
+    assert (setting.hour, setting.revision) == (8, 2)
