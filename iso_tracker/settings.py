@@ -279,6 +279,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # PDFs and other long renderings go to their own queue, for a worker with concurrency 1.
 CELERY_TASK_ROUTES = {"inspections.tasks.render_report_file": {"queue": "reports"}}
+# A render stamps its row while it works; one silent this many seconds died and is taken over.
+REPORT_RENDER_LEASE_SECONDS = max(env_int("REPORT_RENDER_LEASE_SECONDS", 45), 4)
 
 # Security (production). `manage.py check --deploy --fail-level WARNING` is clean with DEBUG off.
 # Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS after the

@@ -19,7 +19,8 @@ from .settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # In memory, unless a test starts a worker that must leave its mail where the test can read it.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-MEDIA_ROOT = tempfile.mkdtemp(prefix="iso-tracker-media-")
+# A worker started by a test is given the test's own folder (TEST_MEDIA_ROOT), to write where it reads.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="iso-tracker-media-")
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Cookies stay Secure and __Host- as in production: Chromium keeps Secure cookies from
 # http://localhost, where the browser tests' live server runs.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import tempfile
+import threading
 
 from django.conf import settings
 from django.core.files import File
@@ -19,6 +21,8 @@ from ..documents import plan_pdf
 from ..models import AnnualReport, InspectionPlan, ReportFile
 from .data import annual_figures, fingerprint
 from .render import RENDERERS
+
+log = logging.getLogger(__name__)
 
 
 def report_for(*, province: Province, year: int) -> AnnualReport:
@@ -35,9 +39,11 @@ def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualRe
     return report
 
 
-# A render still "running" this long after a worker took it was killed or lost (the task's hard time
-# limit is 180 s), and is taken over by the next job or the next "Make".
-RENDER_LEASE = datetime.timedelta(seconds=240)
+def render_lease() -> datetime.timedelta:
+    """A render beats on its row four times a lease while it works; one silent for a lease
+    (`REPORT_RENDER_LEASE_SECONDS`) was killed (out of memory, MemoryMax) or lost, and is taken over by its
+    job coming back, the next "Make" or the sweep."""
+    return datetime.timedelta(seconds=settings.REPORT_RENDER_LEASE_SECONDS)
 
 
 # A job still "queued" this long after it was last queued was lost by the broker (a Redis restart without
@@ -51,7 +57,7 @@ class QueueUnavailable(Exception):
 
 
 def _lease_over(item: ReportFile, now: datetime.datetime | None = None) -> bool:
-    return item.claimed_at is None or item.claimed_at < (now or timezone.now()) - RENDER_LEASE
+    return item.claimed_at is None or item.claimed_at < (now or timezone.now()) - render_lease()
 
 
 def _request(*, actor: User, **version) -> ReportFile:
@@ -102,7 +108,7 @@ def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
     lost = Q(status=ReportFile.Status.QUEUED, created_at__lt=before) & (
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=before)
     )
-    dead = Q(status=ReportFile.Status.RUNNING, claimed_at__lt=now - RENDER_LEASE)
+    dead = Q(status=ReportFile.Status.RUNNING, claimed_at__lt=now - render_lease())
     queued = []
     for pk in ReportFile.objects.filter(lost | dead).order_by("pk").values_list("pk", flat=True)[:SWEEP_MAX]:
         # still stale when this sweep takes it (a worker may have claimed it meanwhile)
@@ -156,12 +162,43 @@ def _render(item: ReportFile, handle) -> str:
     return f"bao-cao-{report.province.code}-{report.year}-{item.pk}.{item.format}"
 
 
+class _Heartbeat:
+    """While a render works, a thread stamps its row four times a lease on a connection of its own, so that a
+    render that died is known within a lease however long a live one takes. Not inside a transaction
+    (the tests'): the row would not be visible to the thread's connection."""
+
+    def __init__(self, file_id: int):
+        self._stopped = threading.Event()
+        self._thread = None
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(target=self._run, args=(file_id,), daemon=True)
+            self._thread.start()
+
+    def _run(self, file_id: int) -> None:
+        from django.db import connection as own
+
+        try:
+            while not self._stopped.wait(render_lease().total_seconds() / 4):
+                ReportFile.objects.filter(pk=file_id, status=ReportFile.Status.RUNNING).update(
+                    claimed_at=timezone.now()
+                )
+        except Exception:  # the database is away: the render goes on; its row may then be taken over
+            log.exception("render %s: heartbeat stopped", file_id)
+        finally:
+            own.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
 def render_file(file_id: int) -> ReportFile | None:
     """Render one queued file (or take over one whose render died): write to a temporary file, then move
     it into storage. The temporary file is removed whatever happens."""
     now = timezone.now()
     claimable = Q(status=ReportFile.Status.QUEUED) | Q(
-        status=ReportFile.Status.RUNNING, claimed_at__lt=now - RENDER_LEASE
+        status=ReportFile.Status.RUNNING, claimed_at__lt=now - render_lease()
     )
     claimed = ReportFile.objects.filter(claimable, pk=file_id).update(status=ReportFile.Status.RUNNING, claimed_at=now)
     item = ReportFile.objects.select_related("report__province", "plan__province").filter(pk=file_id).first()
@@ -170,10 +207,11 @@ def render_file(file_id: int) -> ReportFile | None:
             # Another worker has it, or had it and died (this job came back): look again after its lease.
             from ..tasks import render_report_file
 
-            left = (item.claimed_at + RENDER_LEASE - now).total_seconds() if item.claimed_at else 0
+            left = (item.claimed_at + render_lease() - now).total_seconds() if item.claimed_at else 0
             render_report_file.apply_async((file_id,), countdown=max(1, int(left) + 5))
         return item
     path = None
+    heartbeat = _Heartbeat(item.pk)
     try:
         with tempfile.NamedTemporaryFile(suffix=f".{item.format}", delete=False) as handle:
             path = handle.name
@@ -185,6 +223,7 @@ def render_file(file_id: int) -> ReportFile | None:
     except Exception as exc:  # recorded for the page; the task is not retried
         item.status, item.error = ReportFile.Status.FAILED, repr(exc)[:2000]
     finally:
+        heartbeat.stop()
         if path and os.path.exists(path):
             os.unlink(path)
     item.finished_at = timezone.now()

@@ -49,7 +49,7 @@ def test_a_render_in_progress_is_looked_at_again_after_its_lease(report, dost, m
     [(args, countdown)] = later
     assert (
         args == (item.pk,)
-        and services.RENDER_LEASE.total_seconds() <= countdown <= services.RENDER_LEASE.total_seconds() + 10
+        and services.render_lease().total_seconds() <= countdown <= services.render_lease().total_seconds() + 10
     )
 
 
@@ -124,12 +124,12 @@ def test_the_sweep_queues_again_renders_lost_by_the_broker_or_left_by_a_dead_wor
     done = ReportFile.objects.create(report=report, format="xlsx", data_hash="y", status="ready")
     long_ago = now - datetime.timedelta(hours=1)
     ReportFile.objects.filter(pk__in=[lost.pk, rendering.pk, dead.pk, done.pk]).update(created_at=long_ago)
-    ReportFile.objects.filter(pk=rendering.pk).update(status="running", claimed_at=now - datetime.timedelta(seconds=30))
-    ReportFile.objects.filter(pk=dead.pk).update(status="running", claimed_at=now - services.RENDER_LEASE * 2)
+    ReportFile.objects.filter(pk=rendering.pk).update(status="running", claimed_at=now - datetime.timedelta(seconds=5))
+    ReportFile.objects.filter(pk=dead.pk).update(status="running", claimed_at=now - services.render_lease() * 2)
 
     assert services.requeue_stale(now) == queued == [lost.pk, dead.pk]
     assert ReportFile.objects.get(pk=dead.pk).status == "queued"  # back in the queue, for anyone to take
-    assert services.requeue_stale(now + datetime.timedelta(minutes=1)) == []  # queued once, not at every sweep
+    assert services.requeue_stale(now + datetime.timedelta(seconds=30)) == []  # queued once, not at every sweep
     later = now + services.STALE_QUEUED + datetime.timedelta(seconds=1)
     # still nobody on them ten minutes on: queued again; and by then the fresh one is lost too, and the
     # render that was within its lease has died
