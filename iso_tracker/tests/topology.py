@@ -77,9 +77,13 @@ def unit(name: str) -> dict[str, str]:
     return dict(re.findall(r"^(\w+)=(.*)$", text, re.MULTILINE))
 
 
-def unit_command(name: str) -> list[str]:
-    """The unit's ExecStart, run from this checkout's virtualenv instead of /opt/iso-tracker."""
-    args = shlex.split(unit(name)["ExecStart"].replace("%%", "%"))
+def unit_command(name: str, data_dir: Path | None = None) -> list[str]:
+    """The unit's ExecStart, run from this checkout's virtualenv instead of /opt/iso-tracker, with
+    /var/lib/iso-tracker mapped onto `data_dir`."""
+    line = unit(name)["ExecStart"].replace("%%", "%")
+    if data_dir is not None:
+        line = line.replace("/var/lib/iso-tracker", str(data_dir))
+    args = shlex.split(line)
     assert args[0] == "/opt/iso-tracker/.venv/bin/celery", args
     return [sys.executable, "-m", "celery", *args[1:]]
 
@@ -87,11 +91,19 @@ def unit_command(name: str) -> list[str]:
 class Supervised:
     """A unit's command, restarted as its Restart= and RestartSec= say (what systemd does)."""
 
-    def __init__(self, name: str, log: Path, env: dict[str, str], extra: list[str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        log: Path,
+        env: dict[str, str],
+        extra: list[str] | None = None,
+        data_dir: Path | None = None,
+    ):
         settings = unit(name)
         assert settings["Restart"] in ("always", "on-failure"), settings
         self.delay = float(settings["RestartSec"])
-        self.command, self.log, self.env = [*unit_command(name), *(extra or [])], log, env
+        self.command, self.log, self.env = [*unit_command(name, data_dir), *(extra or [])], log, env
+        self._started = threading.Event()
         self.starts: list[float] = []
         self.exits: list[tuple[float, int]] = []
         self._stop = threading.Event()
@@ -103,6 +115,7 @@ class Supervised:
                 self.command, cwd=ROOT, env=self.env, stdout=open(self.log, "a"), stderr=subprocess.STDOUT
             )
             self.starts.append(time.monotonic())
+            self._started.set()
             while self.process.poll() is None and not self._stop.is_set():
                 time.sleep(0.1)
             if self._stop.is_set():
@@ -112,7 +125,16 @@ class Supervised:
 
     def __enter__(self):
         self._thread.start()
+        self._started.wait(timeout=30)
         return self
+
+    def kill(self) -> None:
+        """What `systemctl kill -s KILL` does: the command and its pool processes, at once."""
+        for pid in [self.process.pid, *self.children()]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def children(self) -> list[int]:
         """The pool processes of the running command (what an out-of-memory kill picks)."""
