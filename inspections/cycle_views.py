@@ -5,16 +5,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from agencies.forms import add_service_errors
+from agencies.forms import RevisionForm, add_service_errors
 from agencies.selectors import visible_agencies
+from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, require
 
@@ -38,6 +40,10 @@ from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry
 from .reports import services as report_services
 from .reports.views import QUEUE_DOWN
 from .sections import SECTIONS
+
+FINDING_CHANGED = gettext_lazy(
+    "The finding changed after you opened it; nothing was decided. Read it again, then decide."
+)
 
 
 @login_required
@@ -105,14 +111,23 @@ def plan_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "inspections.manage")
     entry = get_object_or_404(PlanEntry.objects.filter(plan__in=selectors.visible_plans(request.user)), pk=pk)
     form = PlanEntryForm(request.POST or None, instance=PlanEntry.objects.get(pk=entry.pk))
+    status = 200
     if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in PlanEntryForm.Meta.fields}
         try:
-            services.plan_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
+            services.plan_entry_update(
+                entry=entry, actor=request.user, expected_revision=form.cleaned_data["revision"], **fields
+            )
+        except EditConflict:
+            status = 409
+            form.add_error(None, CONFLICT_MESSAGE)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect(entry.plan)
+    if form.is_bound and form.errors and status == 200:
+        status = 400
     return render(
         request,
         "inspections/form.html",
@@ -123,7 +138,7 @@ def plan_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "reasons": risk.REASONS,
         },
-        status=400 if form.is_bound and form.errors else 200,
+        status=status,
     )
 
 
@@ -197,20 +212,35 @@ def _inspection(request: HttpRequest, pk: int) -> Inspection:
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _inspection(request, pk)
     checks = list(inspection.checks.all())
-    checklist = ChecklistForm(request.POST if "checks" in request.POST else None, checks=checks)
+    checklist = ChecklistForm(
+        request.POST if "checks" in request.POST else None, checks=checks, initial={"revision": inspection.revision}
+    )
     finding_form = FindingForm(request.POST if "finding" in request.POST else None)
     conclusion = ConclusionForm(
         request.POST if "conclude" in request.POST else None, instance=Inspection.objects.get(pk=pk)
     )
+    status = 200
     if request.method == "POST":
         require(request.user, "inspections.manage")
+        if "recheck" in request.POST:
+            return _recheck(request, inspection)
         try:
             if "checks" in request.POST and checklist.is_valid():
-                services.checks_record(inspection=inspection, results=checklist.results(), actor=request.user)
+                services.checks_record(
+                    inspection=inspection,
+                    results=checklist.results(),
+                    expected_revision=checklist.cleaned_data["revision"],
+                    actor=request.user,
+                )
             elif "finding" in request.POST and finding_form.is_valid():
                 services.finding_add(inspection=inspection, actor=request.user, **finding_form.cleaned_data)
             elif "conclude" in request.POST and conclusion.is_valid():
-                services.inspection_conclude(inspection=inspection, actor=request.user, **conclusion.cleaned_data)
+                services.inspection_conclude(
+                    inspection=inspection,
+                    actor=request.user,
+                    expected_revision=conclusion.cleaned_data["revision"],
+                    **{name: conclusion.cleaned_data[name] for name in ConclusionForm.Meta.fields},
+                )
             elif "evidence_upload" in request.POST:
                 evidence = EvidenceForm(request.POST, request.FILES)
                 if not evidence.is_valid():
@@ -221,21 +251,11 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     item=evidence.cleaned_data["section"],
                     actor=request.user,
                 )
-            elif "recheck" in request.POST:
-                recheck = RecheckForm(request.POST)
-                if not recheck.is_valid():
-                    raise ValidationError(_("Choose a finding of an earlier inspection to re-check."))
-                earlier = get_object_or_404(
-                    selectors.visible_findings(request.user), pk=recheck.cleaned_data["recheck"]
-                )
-                services.finding_recheck(
-                    finding=earlier,
-                    inspection=inspection,
-                    effective=recheck.cleaned_data["effective"],
-                    actor=request.user,
-                )
             else:
                 raise ValidationError(_("Check the form below."))
+        except EditConflict:
+            status = 409  # the forms below keep what the user typed
+            messages.error(request, CONFLICT_MESSAGE)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -260,11 +280,39 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": [(e, titles.get(e.item, "")) for e in inspection.evidence.select_related("document")],
             "evidence_form": EvidenceForm(),
             "titles": titles,
+            "checklist": checklist,
             "finding_form": finding_form,
             "conclusion_form": conclusion,
             "can_edit": can(request.user, "inspections.manage"),
         },
+        status=status,
     )
+
+
+def _recheck(request: HttpRequest, inspection: Inspection) -> HttpResponse:
+    """DOST's decision on an earlier finding, made on the finding as read (its revision)."""
+    recheck, read = RecheckForm(request.POST), RevisionForm(request.POST)
+    if not recheck.is_valid():
+        messages.error(request, _("Choose a finding of an earlier inspection to re-check."))
+    elif not read.is_valid():  # a decision names the revision it was made on
+        messages.error(request, _("Reload the inspection and decide again."))
+    else:
+        earlier = get_object_or_404(selectors.visible_findings(request.user), pk=recheck.cleaned_data["recheck"])
+        try:
+            services.finding_recheck(
+                finding=earlier,
+                inspection=inspection,
+                effective=recheck.cleaned_data["effective"],
+                expected_revision=read.cleaned_data["revision"],
+                actor=request.user,
+            )
+        except EditConflict:
+            messages.error(request, FINDING_CHANGED)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The changes were saved."))
+    return redirect(inspection)
 
 
 @login_required
@@ -315,37 +363,42 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Finding.Status.OPEN,
         Finding.Status.REJECTED,
     )
-    form = ActionForm(request.POST or None, request.FILES or None)
+    form = ActionForm(request.POST or None, request.FILES or None, initial={"revision": finding.revision})
+    status = 200
     if request.method == "POST":
         require(user, "finding.answer", finding.inspection)
-        if not can_answer:
-            raise PermissionDenied(_("This finding is not waiting for a corrective action."))
         if form.is_valid():
             try:
                 services.action_report(
                     finding=finding,
                     action=form.cleaned_data["action"],
                     upload=form.cleaned_data["evidence"],
+                    expected_revision=form.cleaned_data["revision"],
                     actor=user,
                 )
+            except EditConflict:  # e.g. a colleague answered it first: the form stays, with the text typed
+                status = 409
+                form.add_error(None, CONFLICT_MESSAGE)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Your corrective action was sent to DOST."))
                 return redirect("inspections:finding", finding.pk)
+        if form.errors and status == 200:
+            status = 400
     return render(
         request,
         "inspections/finding_detail.html",
         {
             "finding": finding,
             "actions": finding.actions.select_related("document", "reported_by", "decided_by"),
-            "form": form if can_answer else None,
+            "form": form if can_answer or form.is_bound else None,
             "decide_form": DecideForm(),
             "can_decide": can(user, "finding.decide", finding.inspection) and finding.status == Finding.Status.ANSWERED,
             "title": {s.key: s.title for s in SECTIONS}.get(finding.item, finding.item),
             "today": timezone.localdate(),
         },
-        status=400 if form.is_bound and form.errors else 200,
+        status=status,
     )
 
 
@@ -353,12 +406,28 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(
-        CorrectiveAction.objects.filter(finding__in=selectors.visible_findings(request.user)), pk=pk
+        CorrectiveAction.objects.filter(finding__in=selectors.visible_findings(request.user)).select_related(
+            "finding__inspection"
+        ),
+        pk=pk,
     )
+    require(request.user, "finding.decide", action.finding.inspection)
+    read = RevisionForm(request.POST)
+    if not read.is_valid():  # a decision names the revision of the finding it was made on
+        messages.error(request, _("Reload the finding and decide again."))
+        return redirect("inspections:finding", action.finding_id)
     form = DecideForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.action_decide(action=action, accept="accept" in request.POST, reason=reason, actor=request.user)
+        services.action_decide(
+            action=action,
+            accept="accept" in request.POST,
+            reason=reason,
+            expected_revision=read.cleaned_data["revision"],
+            actor=request.user,
+        )
+    except EditConflict:
+        messages.error(request, FINDING_CHANGED)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from agencies.forms import DATE_WIDGET
+from agencies.forms import DATE_WIDGET, RevisionForm, RevisionMixin
 from iso_tracker.bounds import FIRST_YEAR, LAST_YEAR
 from migrations_tracker.forms import EvidenceMixin
 
@@ -63,7 +63,7 @@ class PlanForm(forms.Form):
     )
 
 
-class PlanEntryForm(forms.ModelForm):
+class PlanEntryForm(RevisionMixin, forms.ModelForm):
     class Meta:
         model = PlanEntry
         fields = ["mode", "override_reason", "planned_date", "team", "budget_vnd"]
@@ -85,7 +85,9 @@ class AdHocForm(StartForm):
         self.fields["agency"].queryset = agencies
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(RevisionForm):
+    """The checklist of an inspection, and the revision of the inspection it was opened on."""
+
     def __init__(self, *args, checks, **kwargs):
         super().__init__(*args, **kwargs)
         for check in checks:
@@ -116,7 +118,7 @@ class FindingForm(forms.ModelForm):
         help_texts = {"due_on": _("Empty: 2 months after the minutes are signed.")}
 
 
-class ConclusionForm(forms.ModelForm):
+class ConclusionForm(RevisionMixin, forms.ModelForm):
     class Meta:
         model = Inspection
         fields = ["conclusion", "conclusion_note", "minutes_signed_on", "end_date"]
@@ -127,7 +129,9 @@ class ConclusionForm(forms.ModelForm):
         }
 
 
-class ActionForm(EvidenceMixin, forms.Form):
+class ActionForm(RevisionForm, EvidenceMixin):
+    """The secretary's corrective action, and the revision of the finding it answers."""
+
     action = forms.CharField(label=_("Action taken"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

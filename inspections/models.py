@@ -154,7 +154,8 @@ class PlanEntry(models.Model):
     planned_date = models.DateField(_("planned date"), null=True, blank=True)
     team = models.CharField(_("team"), max_length=300, blank=True)
     budget_vnd = models.PositiveBigIntegerField(_("budget (VND)"), default=0)
-    history = HistoricalRecords()
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["revision"])
 
     class Meta:
         ordering = ["-risk_score", "agency__code"]
@@ -202,7 +203,9 @@ class Inspection(models.Model):
     conclusion = models.CharField(_("conclusion"), max_length=16, choices=Conclusion.choices, blank=True)
     conclusion_note = models.TextField(_("conclusion in words"), blank=True)
     minutes_signed_on = models.DateField(_("minutes (Mẫu 21) signed on"), null=True, blank=True)
-    history = HistoricalRecords()
+    # Counts the saves of the record with its checklist and conclusion (see iso_tracker.concurrency).
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["revision"])
 
     class Meta:
         ordering = ["-start_date", "-pk"]
@@ -272,7 +275,9 @@ class Finding(models.Model):
         verbose_name=_("re-checked in"),
     )
     recheck_effective = models.BooleanField(_("correction effective"), null=True, blank=True)
-    history = HistoricalRecords()
+    # Counts the saves of the finding, its corrective actions and DOST's decisions on them.
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["revision"])
 
     class Meta:
         ordering = ["due_on", "pk"]

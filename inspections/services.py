@@ -1,17 +1,19 @@
 """Writes of the inspection cycle. Self-reports move draft → submitted → returned / accepted, never
 skipping a state; every save names the revision it started from, so two people editing one draft
-cannot silently overwrite each other."""
+cannot silently overwrite each other. Plan entries, inspections and findings count their saves the
+same way (`_claim`): an edit or a decision made on an older revision is refused (EditConflict)."""
 
 from __future__ import annotations
 
 import datetime
 import math
+from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +41,7 @@ from .risk import risk_scores
 from .sections import SECTION_KEYS, SECTIONS
 
 EDITABLE = (SelfReport.Status.DRAFT, SelfReport.Status.RETURNED)
+M = TypeVar("M", bound=Model)
 
 
 @transaction.atomic
@@ -185,6 +188,19 @@ def evidence_add(*, report: SelfReport, upload: UploadedFile, section: str, acto
 CORRECTIVE_ACTION_MONTHS = 2  # Circular 26: the agency reports its corrective actions within 2 months
 
 
+def _claim(record: M, expected_revision: int | None) -> M:
+    """Count this write as a save of the record, in one conditional UPDATE that also holds its row until the
+    transaction ends, and reload the record as it now is. Refused (EditConflict) if it was saved after
+    `expected_revision`, the revision the user opened or read (None: a command or a job, which names none)."""
+    rows = type(record).objects.filter(pk=record.pk)
+    if expected_revision is not None:
+        rows = rows.filter(revision=expected_revision)
+    if not rows.update(revision=F("revision") + 1):
+        raise EditConflict
+    record.refresh_from_db()
+    return record
+
+
 @transaction.atomic
 def plan_propose(*, province: Province, year: int, on: datetime.date, actor: User) -> InspectionPlan:
     """Create the year's plan: every agency existing on `on` by dossier, the riskiest third on site."""
@@ -222,8 +238,11 @@ def plan_entry_update(
     planned_date: datetime.date | None = None,
     team: str = "",
     budget_vnd: int = 0,
+    expected_revision: int | None = None,
 ) -> PlanEntry:
+    """Edit the entry the user opened (`expected_revision`); a newer save is not overwritten (EditConflict)."""
     require(actor, "inspections.manage", entry.plan)
+    _claim(entry, expected_revision)
     if mode != entry.proposed_mode and not override_reason.strip():
         raise ValidationError({"override_reason": _("Give the reason for choosing another mode than proposed.")})
     entry.mode, entry.planned_date, entry.team, entry.budget_vnd = mode, planned_date, team, budget_vnd
@@ -277,8 +296,13 @@ def inspection_start(
 
 
 @transaction.atomic
-def checks_record(*, inspection: Inspection, results: dict[str, tuple[str, str]], actor: User) -> None:
+def checks_record(
+    *, inspection: Inspection, results: dict[str, tuple[str, str]], actor: User, expected_revision: int | None = None
+) -> None:
+    """Save the checklist of the inspection the user opened (`expected_revision`): a save of the record
+    (checklist or conclusion) since then is not overwritten (EditConflict)."""
     require(actor, "inspections.manage", inspection.province)
+    _claim(inspection, expected_revision)
     for check in inspection.checks.all():
         result, note = results.get(check.item, (check.result, check.note))
         if (result, note) != (check.result, check.note):
@@ -328,13 +352,16 @@ def inspection_conclude(
     minutes_signed_on: datetime.date | None,
     end_date: datetime.date | None,
     actor: User,
+    expected_revision: int | None = None,
 ) -> Inspection:
-    """Record the conclusion and the minutes. Findings get 2 months from the signing unless their
-    deadline was set otherwise; a corrected signing date moves the deadlines it had given."""
+    """Record the conclusion and the minutes on the record the user opened (`expected_revision`; a newer
+    save is not overwritten: EditConflict). Findings get 2 months from the signing unless their deadline
+    was set otherwise; a corrected signing date moves the deadlines it had given."""
     require(actor, "inspections.manage", inspection.province)
+    _claim(inspection, expected_revision)
     if minutes_signed_on and minutes_signed_on < inspection.start_date:
         raise ValidationError({"minutes_signed_on": _("The minutes cannot be signed before the inspection starts.")})
-    old_due = _due(Inspection.objects.get(pk=inspection.pk))
+    old_due = _due(inspection)
     inspection.conclusion, inspection.conclusion_note = conclusion, conclusion_note.strip()
     inspection.minutes_signed_on, inspection.end_date = minutes_signed_on, end_date
     inspection.full_clean()
@@ -344,15 +371,20 @@ def inspection_conclude(
         following = Q(due_on__isnull=True) | Q(due_on=old_due) if old_due else Q(due_on__isnull=True)
         for finding in inspection.findings.filter(following):
             finding.due_on = new_due
+            finding.revision = F("revision") + 1  # a save of the finding too
             finding.save()
     return inspection
 
 
 @transaction.atomic
-def action_report(*, finding: Finding, action: str, upload: UploadedFile | None, actor: User) -> CorrectiveAction:
-    """The agency's secretary reports what was done about a finding."""
+def action_report(
+    *, finding: Finding, action: str, upload: UploadedFile | None, actor: User, expected_revision: int | None = None
+) -> CorrectiveAction:
+    """The agency's secretary reports what was done about the finding as they read it (`expected_revision`):
+    refused if it changed since (EditConflict), e.g. a colleague answered it first."""
     agency = finding.inspection.agency
     require(actor, "finding.answer", finding.inspection)
+    _claim(finding, expected_revision)
     if finding.status not in (Finding.Status.OPEN, Finding.Status.REJECTED):
         raise ValidationError(_("This finding is not waiting for a corrective action."))
     if not action.strip():
@@ -367,10 +399,14 @@ def action_report(*, finding: Finding, action: str, upload: UploadedFile | None,
 
 
 @transaction.atomic
-def action_decide(*, action: CorrectiveAction, accept: bool, reason: str, actor: User) -> CorrectiveAction:
-    """DOST accepts the action (the finding closes) or rejects it in writing (the agency must act again)."""
-    finding = action.finding
-    require(actor, "finding.decide", finding.inspection.province)
+def action_decide(
+    *, action: CorrectiveAction, accept: bool, reason: str, actor: User, expected_revision: int | None = None
+) -> CorrectiveAction:
+    """DOST accepts the action (the finding closes) or rejects it in writing (the agency must act again),
+    deciding on the finding as read (`expected_revision`): refused if it changed since (EditConflict)."""
+    require(actor, "finding.decide", action.finding.inspection.province)
+    finding = _claim(action.finding, expected_revision)
+    action.refresh_from_db(fields=["decision"])
     if action.decision or finding.status != Finding.Status.ANSWERED:
         raise ValidationError(_("This action was already decided."))
     if not accept and not reason.strip():
@@ -384,9 +420,13 @@ def action_decide(*, action: CorrectiveAction, accept: bool, reason: str, actor:
 
 
 @transaction.atomic
-def finding_recheck(*, finding: Finding, inspection: Inspection, effective: bool, actor: User) -> Finding:
-    """In a later inspection, DOST re-checks whether an earlier finding's correction is effective."""
+def finding_recheck(
+    *, finding: Finding, inspection: Inspection, effective: bool, actor: User, expected_revision: int | None = None
+) -> Finding:
+    """In a later inspection, DOST re-checks whether an earlier finding's correction is effective, deciding
+    on the finding as read (`expected_revision`): refused if it changed since (EditConflict)."""
     require(actor, "inspections.manage", inspection.province)
+    _claim(finding, expected_revision)
     if finding.inspection.agency_id != inspection.agency_id or finding.inspection.start_date >= inspection.start_date:
         raise ValidationError(_("Only an earlier finding of the same agency can be re-checked here."))
     finding.rechecked_in, finding.recheck_effective = inspection, effective

@@ -113,11 +113,11 @@ def test_deadlines_follow_a_corrected_minutes_date_unless_set_otherwise(dost, ag
     )
     url = reverse("inspections:inspection", args=[inspection.pk])
     conclude = {"conclude": "1", "conclusion": "findings", "conclusion_note": "", "end_date": ""}
-    assert dost_client.post(url, {**conclude, "minutes_signed_on": "31/12/2019"}).status_code == 302
+    assert dost_client.post(url, {**conclude, "minutes_signed_on": "31/12/2019", "revision": 0}).status_code == 302
     following.refresh_from_db()
     assert following.due_on == D(2020, 2, 29)
     # The minutes were in fact signed on 15/01/2020: the deadline the signing gave moves with it.
-    assert dost_client.post(url, {**conclude, "minutes_signed_on": "15/01/2020"}).status_code == 302
+    assert dost_client.post(url, {**conclude, "minutes_signed_on": "15/01/2020", "revision": 1}).status_code == 302
     following.refresh_from_db()
     own.refresh_from_db()
     assert following.due_on == D(2020, 3, 15)
@@ -131,7 +131,7 @@ def test_follow_up_report_reject_answer_again_accept(dost, agency, secretary, se
     )
     url = reverse("inspections:finding", args=[finding.pk])
     response = secretary_client.post(
-        url, {"action": "Đã sửa quy trình", "evidence": SimpleUploadedFile("bb.pdf", b"%PDF-1.4")}
+        url, {"action": "Đã sửa quy trình", "evidence": SimpleUploadedFile("bb.pdf", b"%PDF-1.4"), "revision": 0}
     )
     assert response.status_code == 302
     finding.refresh_from_db()
@@ -140,16 +140,19 @@ def test_follow_up_report_reject_answer_again_accept(dost, agency, secretary, se
     with pytest.raises(PermissionDenied):
         services.action_decide(action=action, accept=True, reason="", actor=secretary)
     decide = reverse("inspections:action_decide", args=[action.pk])
-    dost_client.post(decide, {"reject": "1", "reason": ""})
+    dost_client.post(decide, {"reject": "1", "reason": "", "revision": finding.revision})
     finding.refresh_from_db()
     assert finding.status == "answered"  # a rejection needs its written reason
-    dost_client.post(decide, {"reject": "1", "reason": "Thiếu minh chứng."})
+    dost_client.post(decide, {"reject": "1", "reason": "Thiếu minh chứng.", "revision": finding.revision})
     finding.refresh_from_db()
     assert finding.status == "rejected"
     assert "Thiếu minh chứng." in secretary_client.get(url).content.decode()
-    secretary_client.post(url, {"action": "Bổ sung minh chứng"})
+    secretary_client.post(url, {"action": "Bổ sung minh chứng", "revision": finding.revision})
     second = finding.actions.order_by("pk").last()
-    dost_client.post(reverse("inspections:action_decide", args=[second.pk]), {"accept": "1"})
+    finding.refresh_from_db()
+    dost_client.post(
+        reverse("inspections:action_decide", args=[second.pk]), {"accept": "1", "revision": finding.revision}
+    )
     finding.refresh_from_db()
     assert finding.status == "closed"
 
@@ -183,7 +186,7 @@ def test_open_findings_are_carried_into_the_next_inspection(dost, agency, dost_c
     second = _inspect(agency, dost, D(2025, 6, 1))
     page = dost_client.get(second.get_absolute_url())
     assert [f.description for f in page.context["carried"]] == ["Còn mở"]
-    dost_client.post(second.get_absolute_url(), {"recheck": open_one.pk, "effective": "1"})
+    dost_client.post(second.get_absolute_url(), {"recheck": open_one.pk, "effective": "1", "revision": 0})
     open_one.refresh_from_db()
     assert open_one.status == "closed" and open_one.rechecked_in == second
 
