@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ops.backup import BackupError, make_backup
+from ops.backup import BackupError, make_backup, some_names
 
 
 class Command(BaseCommand):
@@ -29,3 +29,14 @@ class Command(BaseCommand):
             f"Backup written to {output}: {counts['agencies']} agencies, {counts['users']} users, "
             f"{counts['annual_reports']} annual reports, {manifest['files']} files."
         )
+        missing = manifest["missing_files"]
+        if missing:
+            # The archive still restores: those rows come back without their files, and the restore says so.
+            was = (
+                "1 file named by the database was"
+                if len(missing) == 1
+                else f"{len(missing)} files named by the database were"
+            )
+            self.stderr.write(
+                f"Warning: {was} not on disk (deleted during the backup, or lost before): {some_names(missing)}"
+            )

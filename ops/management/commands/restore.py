@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ops.backup import BackupError, restore_backup
+from ops.backup import BackupError, restore_backup, some_names
 
 
 class Command(BaseCommand):
@@ -15,7 +15,14 @@ class Command(BaseCommand):
             found = restore_backup(archive, force=force)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
+        missing = found["missing"]
         self.stdout.write(
             f"Restored and checked: {found['agencies']} agencies, {found['users']} users, "
-            f"{found['annual_reports']} annual reports, {found['files']} files, every file present."
+            f"{found['annual_reports']} annual reports, {found['files']} files, "
+            + (f"{len(missing)} of them missing (see below)." if missing else "every file present.")
         )
+        if missing:
+            self.stderr.write(
+                f"Warning: {len(missing)} of the files were already missing when the backup was taken "
+                f"(their rows are restored without them): {some_names(missing)}"
+            )
