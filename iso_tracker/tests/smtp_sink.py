@@ -20,7 +20,12 @@ class _Handler(socketserver.StreamRequestHandler):
         self.wfile.write(f"{line}\r\n".encode())
 
     def handle(self) -> None:
-        sink: SmtpSink = self.server.sink  # type: ignore[attr-defined]
+        try:
+            self._converse(self.server.sink)  # type: ignore[attr-defined]
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away (killed in the middle): nothing was accepted from it
+
+    def _converse(self, sink: SmtpSink) -> None:
         self._reply("220 sink ESMTP")
         while True:
             raw = self.rfile.readline()
