@@ -61,6 +61,31 @@ def district(province):
     )
 
 
+@pytest.fixture
+def reminders_due(province, dost, agency, secretary, leader):
+    """The reminders of 27/11/2026 (an open round due 10/12), claimed and waiting for e-mail delivery;
+    every user has an address, so each reminder is one message."""
+    import datetime
+
+    from inspections import services as inspections
+    from notifications import services as notifications
+    from notifications.models import Reminder
+
+    for user in User.objects.all():
+        user.email = f"{user.username}@caobang.gov.vn"
+        user.save()
+    inspections.round_open(
+        province=province,
+        year=2026,
+        opened_on=datetime.date(2026, 11, 2),
+        deadline=datetime.date(2026, 12, 10),
+        actor=dost,
+    )
+    notifications.run_daily(on=datetime.date(2026, 11, 27))
+    assert Reminder.objects.count() >= 3
+    return Reminder.objects.all()
+
+
 def _client_for(user):
     from django.test import Client
 

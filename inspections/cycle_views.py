@@ -298,21 +298,30 @@ def _recheck(request: HttpRequest, inspection: Inspection) -> HttpResponse:
         messages.error(request, _("Reload the inspection and decide again."))
     else:
         earlier = get_object_or_404(selectors.visible_findings(request.user), pk=recheck.cleaned_data["recheck"])
-        try:
-            services.finding_recheck(
+        _decide_finding(
+            request,
+            lambda: services.finding_recheck(
                 finding=earlier,
                 inspection=inspection,
                 effective=recheck.cleaned_data["effective"],
                 expected_revision=read.cleaned_data["revision"],
                 actor=request.user,
-            )
-        except EditConflict:
-            messages.error(request, FINDING_CHANGED)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The changes were saved."))
+            ),
+            _("The changes were saved."),
+        )
     return redirect(inspection)
+
+
+def _decide_finding(request: HttpRequest, decide, done: str) -> None:
+    """Make a decision on a finding and say how it went: refused if the finding changed since it was read."""
+    try:
+        decide()
+    except EditConflict:
+        messages.error(request, FINDING_CHANGED)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
 
 
 @login_required
@@ -418,20 +427,17 @@ def action_decide(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("inspections:finding", action.finding_id)
     form = DecideForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        services.action_decide(
+    _decide_finding(
+        request,
+        lambda: services.action_decide(
             action=action,
             accept="accept" in request.POST,
             reason=reason,
             expected_revision=read.cleaned_data["revision"],
             actor=request.user,
-        )
-    except EditConflict:
-        messages.error(request, FINDING_CHANGED)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The decision was recorded."))
+        ),
+        _("The decision was recorded."),
+    )
     return redirect("inspections:finding", action.finding_id)
 
 

@@ -18,13 +18,14 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -201,15 +202,20 @@ def _claim_batch(ids: list[int], token: uuid.UUID) -> list[Reminder]:
         .update(status=Reminder.Status.SENDING, claimed_at=now, claim=token)
     )
     return list(
-        Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING).select_related("recipient").order_by("pk")
+        Reminder.objects.filter(pk__in=ids, claim=token, status=Reminder.Status.SENDING)
+        .select_related("recipient")
+        .order_by("pk")
     )
 
 
-def _release(token: uuid.UUID) -> int:
-    """Give back, for the next run, what this run holds and has not handed to the mail server."""
-    return Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING, in_flight=False).update(
-        status=Reminder.Status.PENDING, claimed_at=None, claim=None
-    )
+def _held(token: uuid.UUID, ids: list[int]):
+    """What this run holds of `ids` (by primary key: no scan for the token)."""
+    return Reminder.objects.filter(pk__in=ids, claim=token, status=Reminder.Status.SENDING)
+
+
+def _release(token: uuid.UUID, ids: list[int]) -> int:
+    """Give back, for the next run, what this run holds of `ids` and has not handed to the mail server."""
+    return _held(token, ids).filter(in_flight=False).update(status=Reminder.Status.PENDING, claimed_at=None, claim=None)
 
 
 def deliver(
@@ -244,6 +250,8 @@ def deliver(
     budget = settings.CELERY_TASK_SOFT_TIME_LIMIT if time_limit is None else time_limit
     stop_at = _clock() + budget - lease().total_seconds() / 2  # leave time to record and give back
     renewed = _clock()
+    held: list[int] = []  # the batch this run holds
+    outcome: _Outcome | None = None  # the last message's, recorded with the next one's claim
     connection = None
     try:
         # the SMTP exchange of one message ends before its hold does
@@ -252,18 +260,20 @@ def deliver(
             if _clock() >= stop_at:
                 run.ending = JobRun.Ending.TIME_LIMIT
                 break
-            for reminder in _claim_batch(ids[start : start + CLAIM_BATCH], token):
+            held = ids[start : start + CLAIM_BATCH]
+            for reminder in _claim_batch(held, token):
                 if _clock() >= stop_at:
                     run.ending = JobRun.Ending.TIME_LIMIT
                     break
                 if _clock() - renewed >= lease().total_seconds() / 3:  # still alive: keep what we hold
-                    Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING).update(
-                        claimed_at=timezone.now()
-                    )
+                    _held(token, held).update(claimed_at=timezone.now())
                     _beat(run)
                     renewed = _clock()
-                _deliver_one(reminder, connection, run, token)
-            _release(token)
+                mine = _take(reminder, token, outcome, run)
+                outcome = _send(reminder, connection) if mine else None
+            _record(outcome, run)
+            outcome = None
+            _release(token, held)
         run.status = JobRun.Status.DONE
     except BaseException as exc:  # a time limit, the database…: what is held is given back when possible
         run.status, run.error = JobRun.Status.FAILED, repr(exc)[:2000]
@@ -273,7 +283,8 @@ def deliver(
             connection.close()
         run.finished_at = timezone.now()
         try:
-            _release(token)
+            _record(outcome, run)  # a message answered just before a time limit or an error
+            _release(token, held)
             run.save()
         except Exception:  # the database is gone: the lease hands the rest over, the run shows as died
             log.exception("delivery run %s could not be recorded", run.pk)
@@ -291,44 +302,86 @@ def message_id(reminder: Reminder) -> str:
     return f"<reminder.{reminder.pk}.{digest}@{domain}>"
 
 
-def _deliver_one(reminder: Reminder, connection, run: JobRun, token: uuid.UUID) -> None:
-    """Hand one message to the mail server and record the outcome at once, so that a worker killed or cut
-    off from the database after it repeats at most this one message (with the same Message-ID)."""
-    repeat = reminder.in_flight  # an earlier send's outcome was lost: this one may be a second copy
+@dataclass
+class _Outcome:
+    """What the mail server answered for one message, to be recorded."""
+
+    reminder: Reminder
+    error: BaseException | None = None  # None: sent (or in-app only)
+    final: bool = False  # the error can never go away: not retried
+    repeat: bool = False  # an earlier send's outcome was lost: this one may be a second copy
+
+
+def _take(reminder: Reminder, token: uuid.UUID, previous: _Outcome | None, run: JobRun) -> bool:
+    """Record the previous message's outcome, right after its answer, and check that `reminder` is still
+    this run's (a run slower than its lease has been taken over: then the other run sends it), marking it
+    handed to the mail server: after a crash from here on it is known to be possibly sent, and a later
+    send repeats it with the same Message-ID and counts it. One UPDATE of both rows, so one commit a
+    message; a failed send (rare) is recorded on its own."""
+    if previous is not None and previous.error is not None:
+        _record(previous, run)
+        previous = None
+    now = timezone.now()
+    this = Q(pk=reminder.pk, claim=token, status=Reminder.Status.SENDING)
+    handed = Value(bool(reminder.recipient.email))
+    if previous is None:
+        return bool(Reminder.objects.filter(this).update(in_flight=handed, claimed_at=now))
+    done = Q(pk=previous.reminder.pk)
+
+    def either(name: str, for_done, for_this=None):
+        """Column `name`: `for_done` on the previous message's row, `for_this` (default: as it is) on this one."""
+        field = type(Reminder._meta.get_field(name))()
+        return Case(When(done, then=for_done), default=F(name) if for_this is None else for_this, output_field=field)
+
+    count = Reminder.objects.filter(done | this).update(
+        status=either("status", Value(Reminder.Status.SENT)),
+        sent_at=either("sent_at", Value(now)),
+        attempts=either("attempts", F("attempts") + 1),
+        repeats=either("repeats", F("repeats") + int(previous.repeat)),
+        last_error=either("last_error", Value("")),  # delivered: no longer listed as not delivered
+        claim=either("claim", Value(None)),
+        in_flight=either("in_flight", Value(False), handed),
+        claimed_at=either("claimed_at", F("claimed_at"), Value(now)),
+    )
+    run.sent += 1
+    run.repeated += int(previous.repeat)
+    return count == 2
+
+
+def _send(reminder: Reminder, connection) -> _Outcome:
+    repeat = reminder.in_flight
     try:
         message = _message(reminder, connection)
-    except Exception as exc:  # it cannot even be written (an unencodable address…): never retried
-        _record_failure(reminder, run, exc, final=True)
-        return
-    # still ours? (a run slower than its lease has been taken over: then the other run sends it)
-    mine = Reminder.objects.filter(pk=reminder.pk, claim=token, status=Reminder.Status.SENDING).update(
-        in_flight=message is not None, claimed_at=timezone.now()
-    )
-    if not mine:
-        return
-    try:
         if message is not None:
             message.send()
-    except TRANSIENT as exc:
-        _record_failure(reminder, run, exc, final=False)
+    except TRANSIENT as exc:  # the mail server: retried later
         connection.close()  # a broken connection is opened again for the next message
+        return _Outcome(reminder, exc)
     except SoftTimeLimitExceeded:
         raise  # the task's time is up: stop here (this message is taken over after the lease)
     except Exception as exc:  # this message cannot be sent (BadHeaderError, a malformed address…): never retried
-        _record_failure(reminder, run, exc, final=True)
         connection.close()  # in case it broke off in the middle of a message
-    else:
-        Reminder.objects.filter(pk=reminder.pk).update(
-            status=Reminder.Status.SENT,
-            sent_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            repeats=F("repeats") + (1 if repeat else 0),
-            last_error="",  # delivered: no longer listed among the messages not delivered
-            claim=None,
-            in_flight=False,
-        )
-        run.sent += 1
-        run.repeated += 1 if repeat else 0
+        return _Outcome(reminder, exc, final=True)
+    return _Outcome(reminder, repeat=repeat)
+
+
+def _record(outcome: _Outcome | None, run: JobRun) -> None:
+    if outcome is None:
+        return
+    if outcome.error is not None:
+        _record_failure(outcome.reminder, run, outcome.error, final=outcome.final)
+        return
+    Reminder.objects.filter(pk=outcome.reminder.pk).update(
+        status=Reminder.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        repeats=F("repeats") + (1 if outcome.repeat else 0),
+        last_error="",  # delivered: no longer listed among the messages not delivered
+        claim=None,
+        in_flight=False,
+    )
+    run.sent += 1
+    run.repeated += 1 if outcome.repeat else 0
 
 
 def _record_failure(reminder: Reminder, run: JobRun, exc: BaseException, *, final: bool) -> None:
@@ -381,7 +434,6 @@ def _message(reminder: Reminder, connection) -> EmailMultiAlternatives | None:
     message.attach_alternative(html, "text/html")
     if reminder.kind == Kind.MONTHLY_SUMMARY:
         _attach_summary(message, reminder)
-    message.message()  # a header that cannot be written fails here, before anything is sent
     return message
 
 
