@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db import connections, transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -39,7 +39,7 @@ from .rules import candidates
 log = logging.getLogger(__name__)
 SWEEP, DELIVER = "send_reminders", "deliver_reminders"
 BATCH = 1000
-CLAIM_BATCH = 20  # held at a time by a delivery run
+CLAIM_BATCH = 50  # held at a time by a delivery run
 MAX_ATTEMPTS = 5
 TRANSIENT = (OSError,)  # smtplib.SMTPException and connection errors are OSErrors
 TITLE_MAX = 300  # Reminder.title
@@ -312,6 +312,22 @@ class _Outcome:
     repeat: bool = False  # an earlier send's outcome was lost: this one may be a second copy
 
 
+# The previous message's outcome (sent) and the next message's claim check, in one statement: the first
+# row by its id, the second only if this run still holds it.
+TAKE_SQL = """
+UPDATE {table} SET
+    status = CASE WHEN id = %s THEN %s ELSE status END,
+    sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END,
+    attempts = CASE WHEN id = %s THEN attempts + 1 ELSE attempts END,
+    repeats = CASE WHEN id = %s THEN repeats + %s ELSE repeats END,
+    last_error = CASE WHEN id = %s THEN '' ELSE last_error END,
+    claim = CASE WHEN id = %s THEN NULL ELSE claim END,
+    in_flight = CASE WHEN id = %s THEN FALSE ELSE %s END,
+    claimed_at = CASE WHEN id = %s THEN claimed_at ELSE %s END
+WHERE id = %s OR (id = %s AND claim = %s AND status = %s)
+"""
+
+
 def _take(reminder: Reminder, token: uuid.UUID, previous: _Outcome | None, run: JobRun) -> bool:
     """Record the previous message's outcome, right after its answer, and check that `reminder` is still
     this run's (a run slower than its lease has been taken over: then the other run sends it), marking it
@@ -322,27 +338,33 @@ def _take(reminder: Reminder, token: uuid.UUID, previous: _Outcome | None, run: 
         _record(previous, run)
         previous = None
     now = timezone.now()
-    this = Q(pk=reminder.pk, claim=token, status=Reminder.Status.SENDING)
-    handed = Value(bool(reminder.recipient.email))
+    handed = bool(reminder.recipient.email)
     if previous is None:
-        return bool(Reminder.objects.filter(this).update(in_flight=handed, claimed_at=now))
-    done = Q(pk=previous.reminder.pk)
-
-    def either(name: str, for_done, for_this=None):
-        """Column `name`: `for_done` on the previous message's row, `for_this` (default: as it is) on this one."""
-        field = type(Reminder._meta.get_field(name))()
-        return Case(When(done, then=for_done), default=F(name) if for_this is None else for_this, output_field=field)
-
-    count = Reminder.objects.filter(done | this).update(
-        status=either("status", Value(Reminder.Status.SENT)),
-        sent_at=either("sent_at", Value(now)),
-        attempts=either("attempts", F("attempts") + 1),
-        repeats=either("repeats", F("repeats") + int(previous.repeat)),
-        last_error=either("last_error", Value("")),  # delivered: no longer listed as not delivered
-        claim=either("claim", Value(None)),
-        in_flight=either("in_flight", Value(False), handed),
-        claimed_at=either("claimed_at", F("claimed_at"), Value(now)),
-    )
+        return bool(
+            Reminder.objects.filter(pk=reminder.pk, claim=token, status=Reminder.Status.SENDING).update(
+                in_flight=handed, claimed_at=now
+            )
+        )
+    # Raw SQL: the same UPDATE built with the ORM's Case/When costs more CPU than the send (4 ms a message).
+    db = connections[Reminder.objects.db]
+    claim = Reminder._meta.get_field("claim").get_db_prep_value(token, db)
+    stamp = db.ops.adapt_datetimefield_value(now)
+    with db.cursor() as cursor:
+        cursor.execute(
+            TAKE_SQL.format(table=db.ops.quote_name(Reminder._meta.db_table)),
+            [
+                *(previous.reminder.pk, Reminder.Status.SENT),
+                *(previous.reminder.pk, stamp),
+                previous.reminder.pk,
+                *(previous.reminder.pk, int(previous.repeat)),
+                previous.reminder.pk,
+                previous.reminder.pk,
+                *(previous.reminder.pk, handed),
+                *(previous.reminder.pk, stamp),
+                *(previous.reminder.pk, reminder.pk, claim, Reminder.Status.SENDING),
+            ],
+        )
+        count = cursor.rowcount
     run.sent += 1
     run.repeated += int(previous.repeat)
     return count == 2

@@ -68,24 +68,18 @@ def _sent_or_in_flight():
     return Reminder.objects.filter(in_flight=True).values("pk")
 
 
+@pytest.mark.django_db(transaction=True)  # the outage breaks a test's enclosing transaction
 def test_a_send_whose_outcome_was_lost_is_repeated_with_the_same_message_id_and_counted(due, monkeypatch, dost_client):
     """The mail server took the message, then the database went away before it was recorded."""
-    real_filter = services.Reminder.objects.filter
+    from django.db import connection
 
-    class Database:
-        down = False
-
-    def filter_(*args, **kwargs):
-        if len(mail.outbox) == 1:  # the first message was sent: its outcome is the next thing written
-            Database.down = True
-        if Database.down:  # from then on, until the test brings it back
+    def database(execute, sql, params, many, context):
+        if len(mail.outbox) >= 1:  # the first message was sent: from now on the database is away
             raise OperationalError("server closed the connection unexpectedly")
-        return real_filter(*args, **kwargs)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(services.Reminder.objects, "filter", filter_)
-    with pytest.raises(OperationalError):
+    with connection.execute_wrapper(database), pytest.raises(OperationalError):
         services.deliver()
-    monkeypatch.undo()
     lost = Reminder.objects.get(in_flight=True)
     assert lost.status == "sending" and len(mail.outbox) == 1
     assert services.deliver().sent == 0  # the broken run's messages are held until its lease ends
