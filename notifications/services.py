@@ -12,6 +12,7 @@ released after a lease and sent again."""
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import logging
 import time
@@ -328,6 +329,11 @@ WHERE id = %s OR (id = %s AND claim = %s AND status = %s)
 """
 
 
+@functools.cache
+def _take_sql(table: str) -> str:
+    return TAKE_SQL.format(table=table)
+
+
 def _take(reminder: Reminder, token: uuid.UUID, previous: _Outcome | None, run: JobRun) -> bool:
     """Record the previous message's outcome, right after its answer, and check that `reminder` is still
     this run's (a run slower than its lease has been taken over: then the other run sends it), marking it
@@ -351,7 +357,7 @@ def _take(reminder: Reminder, token: uuid.UUID, previous: _Outcome | None, run: 
     stamp = db.ops.adapt_datetimefield_value(now)
     with db.cursor() as cursor:
         cursor.execute(
-            TAKE_SQL.format(table=db.ops.quote_name(Reminder._meta.db_table)),
+            _take_sql(db.ops.quote_name(Reminder._meta.db_table)),
             [
                 *(previous.reminder.pk, Reminder.Status.SENT),
                 *(previous.reminder.pk, stamp),
