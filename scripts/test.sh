@@ -13,7 +13,7 @@ ensure_debian_packages required $APT_RUNTIME $APT_TEST
 ensure_virtualenv requirements-dev.txt
 export PATH="$VENV/bin:$PATH"
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
-# The coverage measured on 2026-12-02 (issue 11: 95.3 % on the embedded path), rounded down: raise it
+# The coverage measured on 2026-12-02 (issue 11: 95.3 %; issue 12: 95.2 % on the embedded path), rounded down: raise it
 # when it rises, never lower it.
 COVERAGE_FLOOR=${COVERAGE_FLOOR:-95}
 
