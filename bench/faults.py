@@ -139,6 +139,8 @@ def outcome(topology: Topology, fault_at: float, label: str) -> dict:
     from notifications.services import message_id
 
     fault_wall = timezone.now() - datetime.timedelta(seconds=time.monotonic() - fault_at)
+    # a message the relay was answering at the fault still arrives: it is not work resuming
+    time.sleep(max(0.0, fault_at + topology.sink.delay + 0.5 - time.monotonic()))
     arrivals_before = len(topology.sink.messages)
     resumed = done = None
     deadline = fault_at + LIMIT
