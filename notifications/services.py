@@ -202,11 +202,7 @@ def _claim_batch(ids: list[int], token: uuid.UUID) -> list[Reminder]:
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now))
         .update(status=Reminder.Status.SENDING, claimed_at=now, claim=token)
     )
-    return list(
-        Reminder.objects.filter(pk__in=ids, claim=token, status=Reminder.Status.SENDING)
-        .select_related("recipient")
-        .order_by("pk")
-    )
+    return list(_held(token, ids).select_related("recipient").order_by("pk"))
 
 
 def _held(token: uuid.UUID, ids: list[int]):

@@ -10,7 +10,8 @@ import pytest
 
 from inspections.models import AnnualReport, ReportFile
 from inspections.reports import services
-from iso_tracker.tests.topology import Supervised, worker_env
+from iso_tracker.tests.topology import Supervised
+from iso_tracker.tests.workers import worker_env
 
 pytestmark = pytest.mark.worker
 

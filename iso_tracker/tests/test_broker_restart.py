@@ -12,7 +12,8 @@ from inspections import tasks as inspection_tasks
 from inspections.models import AnnualReport, ReportFile
 from iso_tracker.celery import app
 from iso_tracker.tests.smtp_sink import SmtpSink
-from iso_tracker.tests.topology import OwnRedis, Supervised, worker_env
+from iso_tracker.tests.topology import OwnRedis, Supervised
+from iso_tracker.tests.workers import worker_env
 from notifications import tasks as notification_tasks
 from notifications.models import Reminder
 

@@ -149,20 +149,3 @@ class Supervised:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-
-
-def worker_env(redis_url: str | None = None, **extra: str) -> dict[str, str]:
-    """The environment of a worker reading the test database (and the broker `redis_url`, default the
-    configured one)."""
-    from django.conf import settings
-
-    from iso_tracker.tests.workers import database_url
-
-    return {
-        **os.environ,
-        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        **({"REDIS_URL": redis_url} if redis_url else {}),
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
-        **extra,
-    }

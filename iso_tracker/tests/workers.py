@@ -19,14 +19,24 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(log: Path, name: str = "worker", **env: str) -> subprocess.Popen:
-    """A solo worker of both queues, its output in `log`; `env` adds variables (e.g. a mail backend)."""
-    environment = {
+def worker_env(redis_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a process (worker, command) reading the test database and writing to the test's
+    media folder; `redis_url`: its broker (default the configured one); `extra` adds variables."""
+    from django.conf import settings
+
+    return {
         **os.environ,
+        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
-        **env,
+        **extra,
     }
+
+
+def start_worker(log: Path, name: str = "worker", **env: str) -> subprocess.Popen:
+    """A solo worker of both queues, its output in `log`; `env` adds variables (e.g. a mail backend)."""
+    environment = worker_env(**env)
     return subprocess.Popen(
         [
             sys.executable,

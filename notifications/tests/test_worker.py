@@ -110,7 +110,7 @@ def test_cron_delivery_through_a_slow_relay_beside_the_schedule_sends_each_messa
     import subprocess
     import sys
 
-    from iso_tracker.tests.workers import database_url
+    from iso_tracker.tests.workers import worker_env
     from notifications import services
 
     for user in (secretary, dost, leader):
@@ -119,13 +119,7 @@ def test_cron_delivery_through_a_slow_relay_beside_the_schedule_sends_each_messa
     inspections.round_open(province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10), actor=dost)
     settings.REMINDER_LEASE_SECONDS = 2
     with SmtpSink(delay=0.6) as sink:
-        env = {
-            **__import__("os").environ,
-            **sink.env(),
-            "REMINDER_LEASE_SECONDS": "2",
-            "DATABASE_URL": database_url(),
-            "DJANGO_SETTINGS_MODULE": "iso_tracker.test_settings",
-        }
+        env = worker_env(**sink.env(), REMINDER_LEASE_SECONDS="2")
         cron = subprocess.Popen(
             [sys.executable, "manage.py", "send_reminders", "--date", "2026-11-27"],
             cwd=ROOT,
