@@ -15,6 +15,26 @@ def province(db):
 
 
 @pytest.fixture
+def transition_2015(province):
+    """The 2008 → 2015 transition as every province ran it (deadline 30/06/2021)."""
+    import datetime
+
+    from iso_tracker.permissions import SYSTEM
+    from migrations_tracker import services
+    from migrations_tracker.models import Edition
+
+    return services.campaign_open(
+        province=province,
+        actor=SYSTEM,
+        template="2008-2015",
+        from_editions=[Edition.objects.get(code="2008")],
+        to_edition=Edition.objects.get(code="2015"),
+        opened_on=datetime.date(2015, 9, 15),
+        deadline=datetime.date(2021, 6, 30),
+    )
+
+
+@pytest.fixture
 def other_province(db):
     return make_province("06", "Bắc Kạn")
 

@@ -4,8 +4,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/iso_tracker .venv/bin/python bench/qms_dashboard.py
 
 Each agency gets two announcements, an internal audit and a management review a year for ten years,
-transition milestones, five procedures and five processes (one of each left unlinked at every fifth
-agency), two ISO staff with roles and training, and at a few a consultant contract and legal revisions.
+the milestones of two transitions (2008 → 2015, past its deadline; 2015 → 2026, under way), five
+procedures and five processes (one of each left unlinked at every fifth agency), two ISO staff with
+roles and training, and at a few a consultant contract and legal revisions.
 """
 
 import argparse
@@ -19,11 +20,14 @@ D = datetime.date
 def build(province, count):
     from agencies.models import Agency
     from agencies.tests.factories import bulk_agencies
+    from iso_tracker.permissions import SYSTEM
+    from migrations_tracker import services
     from migrations_tracker.models import (
         AdministrativeProcedure,
         Announcement,
         Attendance,
         ConsultantContract,
+        Edition,
         LegalChange,
         Milestone,
         Process,
@@ -36,14 +40,34 @@ def build(province, count):
     )
 
     bulk_agencies(province, count, prefix="A", parents=max(count // 100, 1))
+    editions = {e.code: e for e in Edition.objects.all()}
+    editions["2026"] = Edition.objects.get_or_create(
+        code="2026",
+        defaults={"title_vi": "TCVN ISO 9001:2026", "title_en": "TCVN ISO 9001:2026", "iso_edition": "ISO 9001:2026"},
+    )[0]
+    to_2015, to_2026 = (
+        services.campaign_open(
+            province=province,
+            actor=SYSTEM,
+            template=template,
+            from_editions=[editions[source]],
+            to_edition=editions[target],
+            opened_on=opened,
+            deadline=deadline,
+        )
+        for template, source, target, opened, deadline in (
+            ("2008-2015", "2008", "2015", D(2015, 9, 15), D(2021, 6, 30)),
+            ("2015-2026", "2015", "2026", D(2026, 10, 1), D(2029, 9, 30)),
+        )
+    )
     agencies = list(Agency.objects.filter(province=province))
     batch = {"batch_size": 5000}
     QMSProfile.objects.bulk_create(
-        [QMSProfile(agency=a, version="2015", stage="maintaining") for a in agencies], **batch
+        [QMSProfile(agency=a, edition_id="2015", stage="maintaining") for a in agencies], **batch
     )
     Announcement.objects.bulk_create(
         [
-            Announcement(agency=a, decision_number=f"{i}/QĐ", decision_date=D(2014, 5, 1), version="2008", scope="x")
+            Announcement(agency=a, decision_number=f"{i}/QĐ", decision_date=D(2014, 5, 1), edition_id="2008", scope="x")
             for i, a in enumerate(agencies)
         ]
         + [
@@ -51,7 +75,7 @@ def build(province, count):
                 agency=a,
                 decision_number=f"{i}/QĐ-2015",
                 decision_date=D(2020, 6, 1),
-                version="2015",
+                edition_id="2015",
                 scope="x",
                 is_reannouncement=True,
             )
@@ -72,10 +96,16 @@ def build(province, count):
     )
     Milestone.objects.bulk_create(
         [
-            Milestone(agency=a, kind=kind, date=D(2020, 1 + n, 1))
+            Milestone(agency=a, step=step, date=D(2020, 1 + n, 1))
             for i, a in enumerate(agencies)
             if i % 5
-            for n, kind in enumerate(Milestone.Kind.values)
+            for n, step in enumerate(to_2015.steps.all())
+        ]
+        + [
+            Milestone(agency=a, step=step, date=D(2026, 10, 5 + n))
+            for i, a in enumerate(agencies)
+            if i % 7 == 0
+            for n, step in enumerate(list(to_2026.steps.all())[:3])
         ],
         **batch,
     )

@@ -21,7 +21,6 @@ FLAG_POINTS = {
     "no_management_review": 2,
     "untrained_staff": 2,
     "revision_overdue": 2,
-    "transition_overdue": 2,
     "uncovered_procedures": 1,
     "orphan_processes": 1,
     "scope_not_reannounced": 1,
@@ -36,7 +35,9 @@ REASONS = {
     "years_since_onsite": _("Years since the last on-site visit"),
     "formality": _("Concluded “applied as a formality” last time"),
     **{key: qms.FLAGS_BY_KEY[key].label for key in FLAG_POINTS},
+    qms.TRANSITION_FLAG: _("Transition overdue"),  # detail: which transition
 }
+TRANSITION_POINTS = 2
 MAX_YEARS = 5
 
 
@@ -48,6 +49,11 @@ def risk_scores(rows: QuerySet[AgencyVersion], on: datetime.date, province: Prov
     for key, points in FLAG_POINTS.items():
         for agency_id in qms.flagged(rows.order_by(), qms.FLAGS_BY_KEY[key], on).values_list("agency_id", flat=True):
             reasons[agency_id].append((key, points, None))
+    for campaign in qms.province_campaigns(province.pk):
+        if campaign.deadline < on:
+            flag = qms.campaign_flag(campaign)
+            for agency_id in qms.flagged(rows.order_by(), flag, on).values_list("agency_id", flat=True):
+                reasons[agency_id].append((qms.TRANSITION_FLAG, TRANSITION_POINTS, campaign.to_edition.title_vi))
 
     open_findings = Finding.objects.filter(
         inspection__agency_id__in=agency_ids, inspection__start_date__lte=on

@@ -32,9 +32,27 @@ def _staff(c: dict) -> list[str]:
 
 def _compliance(c: dict) -> list[str]:
     p = c["profile"]
-    lines = [_("Standard applied: %(v)s; stage: %(s)s.") % {"v": p.get_version_display(), "s": p.get_stage_display()}]
+    lines = [
+        _("Standard applied: %(v)s; stage: %(s)s.") % {"v": p.edition or _("None yet"), "s": p.get_stage_display()}
+    ]
     if not p.quality_policy:
         lines.append(_("No quality policy recorded."))
+    for t in c["transitions"]:
+        if t["campaign"].opened_on <= c["today"] and t["steps"]:
+            lines.append(
+                _("%(transition)s (deadline %(deadline)s): %(n)s of %(m)s milestones reached.")
+                % {
+                    "transition": t["campaign"],
+                    "deadline": _d(t["campaign"].deadline),
+                    "n": sum(1 for _step, m in t["steps"] if m and m.date <= c["today"]),
+                    "m": len(t["steps"]),
+                }
+            )
+    for edition, check in c["amendments"]:
+        answer = (
+            (_("yes") if check.considered else _("no")) + f" ({_d(check.checked_on)})" if check else _("not recorded")
+        )
+        lines.append(f"{edition} — {edition.check_question}: {answer}")
     return lines
 
 
@@ -64,7 +82,7 @@ def _announcement(c: dict) -> list[str]:
         % {
             "number": a.decision_number,
             "date": _d(a.decision_date),
-            "version": a.get_version_display(),
+            "version": a.edition,
             "notified": _d(a.dost_notified_on),
         }
     ]

@@ -137,6 +137,11 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
         _("Only DOST staff and ISO secretaries record changes of law."),
     ),
     "training.manage": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
+    # The national list of the standard's editions: read by DOST and leadership, kept by DOST staff and
+    # the site administrator. A province's transitions (campaigns) are kept by its DOST.
+    "editions.view": (anyone | is_site_admin | is_dost | is_leadership, _("The editions are for DOST staff.")),
+    "editions.manage": (anyone | is_site_admin | is_dost, _("Only DOST staff keep the list of editions.")),
+    "campaigns.manage": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
     # Self-reports: the secretary writes and attaches evidence; DOST returns or accepts.
     "self_report.write": (anyone | own_secretary, _("Only the agency's ISO secretary writes its report.")),
     "self_report.decide": (anyone | dost_of_province, _("Only DOST staff return or accept a report.")),

@@ -22,7 +22,9 @@ from .models import (
     AdministrativeProcedure,
     Announcement,
     Attendance,
+    Campaign,
     ConsultantContract,
+    Edition,
     LegalChange,
     Process,
     ProcessRevision,
@@ -32,7 +34,6 @@ from .models import (
     StaffMember,
     Stage,
     TrainingCourse,
-    Version,
 )
 
 D = datetime.date
@@ -56,6 +57,67 @@ def _last_day(agency: Agency) -> D:
     return agency.ended_on - datetime.timedelta(days=1) if agency.ended_on else D(2026, 11, 1)
 
 
+# The national list as a DOST of 2026 would keep it. ISO 9001:2026's TCVN number is not confirmed in our
+# sources: the demo calls it TCVN ISO 9001:2026 and keeps it a draft.
+EDITIONS = [
+    ("2008", "TCVN ISO 9001:2008", "TCVN ISO 9001:2008", "ISO 9001:2008", D(2008, 11, 15), None, "withdrawn", ""),
+    ("2015", "TCVN ISO 9001:2015", "TCVN ISO 9001:2015", "ISO 9001:2015", D(2015, 9, 15), None, "in_force", ""),
+    (
+        "2015-amd1",
+        "TCVN ISO 9001:2015/Amd 1:2024",
+        "TCVN ISO 9001:2015/Amd 1:2024",
+        "ISO 9001:2015/Amd 1:2024",
+        D(2024, 2, 23),
+        "2015",
+        "in_force",
+        "Đã xem xét biến đổi khí hậu trong bối cảnh tổ chức và nhu cầu của các bên quan tâm (điều 4.1, 4.2)",
+    ),
+    ("2026", "TCVN ISO 9001:2026", "TCVN ISO 9001:2026", "ISO 9001:2026", D(2026, 9, 30), None, "draft", ""),
+]
+# The 2015 → 2026 transition DOST opened in 2026: where a few agencies stand (milestone codes of the template).
+STARTED_2026 = {
+    "SKHCN": ["gap", "trained", "consultant", "documents"],
+    "CCTDC": ["gap", "trained", "consultant"],
+    "VPUB": ["gap", "trained"],
+    "STC": ["gap"],
+    "SYT": ["gap"],
+}
+AMENDMENT_CHECKED = {"SKHCN": True, "CCTDC": True, "VPUB": True, "STC": True, "SNV": False}
+
+
+def editions_ensure() -> dict[str, Edition]:
+    """The editions the demo names (kept if already there: the migration made 2008 and 2015)."""
+    editions = {}
+    for code, title_vi, title_en, iso, published, base, status, question in EDITIONS:
+        editions[code] = Edition.objects.get_or_create(
+            code=code,
+            defaults={
+                "title_vi": title_vi,
+                "title_en": title_en,
+                "iso_edition": iso,
+                "published_on": published,
+                "amendment_of": editions.get(base),
+                "status": status,
+                "check_question": question,
+            },
+        )[0]
+    return editions
+
+
+def _campaign(province: Province, editions: dict, template: str, source: str, target: str, **dates) -> Campaign:
+    existing = Campaign.objects.filter(province=province, to_edition=editions[target]).first()
+    if existing is not None:  # a province that existed before editions were data got it from the migration
+        return existing
+    return services.campaign_open(
+        province=province,
+        actor=SYSTEM,
+        template=template,
+        from_editions=[editions[source]],
+        to_edition=editions[target],
+        **dates,
+    )
+
+
 @transaction.atomic
 def seed_qms(province: Province) -> bool:
     """Load the QMS history once; later calls change nothing. Returns whether it loaded now."""
@@ -64,6 +126,18 @@ def seed_qms(province: Province) -> bool:
         return False
     rng = random.Random(2019)  # noqa: S311 - repeatable demo data, not security
     by_code = {a.code: a for a in agencies}
+    editions = editions_ensure()
+    to_2015 = _campaign(
+        province,
+        editions,
+        "2008-2015",
+        "2008",
+        "2015",
+        opened_on=D(2015, 9, 15),
+        deadline=D(2021, 6, 30),
+        basis="419/BKHCN-TĐC (2018)",
+    )
+    steps_2015 = {step.key: step for step in to_2015.steps.all()}
 
     course_2019 = services.course_create(
         actor=SYSTEM,
@@ -105,14 +179,14 @@ def seed_qms(province: Province) -> bool:
         ends = _last_day(agency)
         # announcements
         announce_on = D(first_year, 9, 15) if agency.established_on is None else start + datetime.timedelta(days=200)
-        first_version = Version.ISO_2008 if on_2008 else Version.ISO_2015
+        first_version = "2008" if on_2008 else "2015"
         services.announcement_create(
             actor=SYSTEM,
             agency=agency,
             announcement=Announcement(
                 decision_number=f"{100 + number}/QĐ-{agency.code}",
                 decision_date=announce_on,
-                version=first_version,
+                edition_id=first_version,
                 scope="Toàn bộ thủ tục hành chính thuộc thẩm quyền giải quyết của cơ quan.",
                 dost_notified_on=announce_on + datetime.timedelta(days=10),
                 posted_at_office=True,
@@ -133,7 +207,10 @@ def seed_qms(province: Province) -> bool:
                 ("review", -20),
             ):
                 services.milestone_record(
-                    actor=SYSTEM, agency=agency, kind=kind, date=transition_on + datetime.timedelta(days=offset)
+                    actor=SYSTEM,
+                    agency=agency,
+                    step=steps_2015[kind],
+                    date=transition_on + datetime.timedelta(days=offset),
                 )
             services.announcement_create(
                 actor=SYSTEM,
@@ -142,14 +219,14 @@ def seed_qms(province: Province) -> bool:
                     is_reannouncement=True,
                     decision_number=f"{300 + number}/QĐ-{agency.code}",
                     decision_date=transition_on,
-                    version=Version.ISO_2015,
+                    edition_id="2015",
                     scope="Toàn bộ thủ tục hành chính thuộc thẩm quyền, theo TCVN ISO 9001:2015.",
                     dost_notified_on=transition_on + datetime.timedelta(days=7),
                     posted_at_office=True,
                 ),
             )
         elif on_2008 and agency.code in NEVER_DONE:
-            services.milestone_record(actor=SYSTEM, agency=agency, kind="trained", date=D(2019, 7, 18))
+            services.milestone_record(actor=SYSTEM, agency=agency, step=steps_2015["trained"], date=D(2019, 7, 18))
         profile = services.profile_for(agency)
         profile.stage = Stage.MAINTAINING if number % 5 else Stage.ANNOUNCED
         profile.quality_policy = POLICY if number % 3 == 0 else ""
@@ -165,7 +242,7 @@ def seed_qms(province: Province) -> bool:
                         agency=agency,
                         kind=Review.Kind.INTERNAL_AUDIT,
                         date=audit_on,
-                        on_2015=on_2015,
+                        edition_id="2015" if on_2015 else None,
                         scope="Tất cả quy trình trong phạm vi áp dụng",
                         nonconformities=rng.randint(0, 4),
                         result="Hệ thống được duy trì; các điểm không phù hợp đã có hành động khắc phục.",
@@ -177,7 +254,7 @@ def seed_qms(province: Province) -> bool:
                         agency=agency,
                         kind=Review.Kind.MANAGEMENT_REVIEW,
                         date=review_on,
-                        on_2015=on_2015,
+                        edition_id="2015" if on_2015 else None,
                         result="Lãnh đạo xác nhận hệ thống hoạt động hiệu lực.",
                     )
                 )
@@ -229,25 +306,60 @@ def seed_qms(province: Province) -> bool:
             )
             services.role_assign(actor=SYSTEM, staff=newcomer, role="secretary", start_date=D(2025, 8, 1 + index))
 
-    _consultants(by_code)
+    _consultants(by_code, to_2015)
     _scope(by_code)
     _legal_changes(province, by_code)
+    _transition_2026(province, editions, by_code)
     return True
 
 
-def _consultants(by_code: dict[str, Agency]) -> None:
+def _transition_2026(province: Province, editions: dict[str, Edition], by_code: dict[str, Agency]) -> None:
+    """The 2015 → 2026 transition opened on 01/10/2026 (deadline set by DOST: 30/09/2029), a few agencies
+    under way, and the Amd 1:2024 climate question answered by some."""
+    campaign = _campaign(
+        province,
+        editions,
+        "2015-2026",
+        "2015",
+        "2026",
+        opened_on=D(2026, 10, 1),
+        deadline=D(2029, 9, 30),
+        basis="Kế hoạch chuyển đổi của Sở KH&CN (minh họa)",
+    )
+    steps = {step.key: step for step in campaign.steps.all()}
+    for number, (code, reached) in enumerate(STARTED_2026.items()):
+        for order, key in enumerate(reached):
+            services.milestone_record(
+                actor=SYSTEM,
+                agency=by_code[code],
+                step=steps[key],
+                date=D(2026, 10, 5 + number + 7 * order),
+                note="Biên bản lưu tại cơ quan (minh họa)",
+            )
+    for number, (code, done) in enumerate(AMENDMENT_CHECKED.items()):
+        services.amendment_check_record(
+            actor=SYSTEM,
+            agency=by_code[code],
+            edition=editions["2015-amd1"],
+            considered=done,
+            checked_on=D(2025, 3, 10 + number),
+            note="Xem xét trong cuộc họp xem xét của lãnh đạo" if done else "Chưa xem xét",
+        )
+
+
+def _consultants(by_code: dict[str, Agency], campaign: Campaign) -> None:
     """Decision 2323/QĐ-UBND: 325.000.000 VND for the 2019 round; the Chi cục TĐC's passes its cap."""
     values = {code: 25_000_000 for code in DONE_2019}
     values["CCTDC"], values["SKHCN"] = 40_000_000, 10_000_000
     for code, value in values.items():
-        services.record_save(
-            ConsultantContract(
-                agency=by_code[code],
+        services.contract_create(
+            contract=ConsultantContract(
                 consultant="Trung tâm Năng suất Việt Nam",
                 contract_number=f"HĐ-{code}-2019",
                 signed_on=D(2019, 6, 20),
                 value_vnd=value,
                 funding_decision="2323/QĐ-UBND",
+                campaign=campaign,
             ),
             agency=by_code[code],
             actor=SYSTEM,

@@ -9,20 +9,24 @@ from agencies.models import Agency, Category
 from agencies.uploads import check_upload
 from iso_tracker.forms import ModelMultipleChoiceField
 
+from .campaign_templates import TEMPLATES
 from .models import (
+    NONE,
     AdministrativeProcedure,
+    AmendmentCheck,
     Announcement,
+    Campaign,
     ConsultantContract,
+    Edition,
     LegalChange,
-    Milestone,
     Process,
     QMSProfile,
     Review,
     RoleAssignment,
     StaffMember,
     Stage,
+    Step,
     TrainingCourse,
-    Version,
 )
 
 EVIDENCE_HELP = _("PDF, Word (.docx), Excel (.xlsx), JPG or PNG; checked by its content.")
@@ -51,11 +55,15 @@ def _dates(*names: str) -> dict:
 class ProfileForm(RevisionMixin, EvidenceMixin, forms.ModelForm):
     class Meta:
         model = QMSProfile
-        fields = ["version", "stage", "quality_policy", "quality_objectives"]
+        fields = ["edition", "stage", "quality_policy", "quality_objectives"]
         widgets = {
             "quality_policy": forms.Textarea(attrs={"rows": 3}),
             "quality_objectives": forms.Textarea(attrs={"rows": 4}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edition"].empty_label = _("None yet")
 
 
 class AnnouncementForm(EvidenceMixin, forms.ModelForm):
@@ -67,7 +75,7 @@ class AnnouncementForm(EvidenceMixin, forms.ModelForm):
             "is_reannouncement",
             "decision_number",
             "decision_date",
-            "version",
+            "edition",
             "scope",
             "dost_notified_on",
             "posted_at_office",
@@ -98,12 +106,16 @@ class ProcessForm(EvidenceMixin, forms.ModelForm):
 class ReviewForm(EvidenceMixin, forms.ModelForm):
     class Meta:
         model = Review
-        fields = ["kind", "date", "scope", "result", "nonconformities", "on_2015"]
+        fields = ["kind", "date", "edition", "scope", "result", "nonconformities"]
         widgets = {
             **_dates("date"),
             "scope": forms.Textarea(attrs={"rows": 2}),
             "result": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edition"].empty_label = _("Not stated")
 
 
 class StaffForm(forms.ModelForm):
@@ -137,21 +149,138 @@ class AttendanceForm(EvidenceMixin, forms.Form):
         self.fields["staff"].queryset = agency.qms_staff.all()
 
 
-class MilestoneForm(EvidenceMixin, forms.ModelForm):
-    class Meta:
-        model = Milestone
-        fields = ["kind", "date", "note"]
-        widgets = _dates("date")
+def _province_steps(agency: Agency):
+    return (
+        Step.objects.filter(campaign__province_id=agency.province_id)
+        .select_related("campaign__to_edition")
+        .order_by("campaign__opened_on", "campaign_id", "order", "pk")
+    )
 
-    def validate_unique(self):
-        pass  # recording a milestone again corrects it (services.milestone_record)
+
+class StepChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Step) -> str:
+        return f"{obj.campaign} · {obj.name}"
+
+
+class MilestoneForm(EvidenceMixin, forms.Form):
+    step = StepChoiceField(queryset=Step.objects.none(), label=_("Milestone"))
+    date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, agency: Agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step"].queryset = _province_steps(agency)
+        self.agency = agency
+
+    def clean(self):
+        data = super().clean()
+        step = data.get("step")
+        if step is not None and step.evidence_required and not data.get("evidence"):
+            already = step.milestones.filter(agency=self.agency, document__isnull=False).exists()
+            if not already:
+                self.add_error("evidence", _("This milestone needs evidence: attach the file that shows it."))
+        return data
 
 
 class ContractForm(EvidenceMixin, forms.ModelForm):
     class Meta:
         model = ConsultantContract
-        fields = ["consultant", "contract_number", "signed_on", "value_vnd", "funding_decision"]
+        fields = ["consultant", "contract_number", "signed_on", "value_vnd", "funding_decision", "campaign"]
         widgets = _dates("signed_on")
+
+    def __init__(self, *args, agency: Agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.filter(province_id=agency.province_id).select_related(
+            "to_edition"
+        )
+        self.fields["campaign"].empty_label = _("None (a first build)")
+
+
+class AmendmentCheckForm(EvidenceMixin, forms.ModelForm):
+    considered = forms.TypedChoiceField(
+        label=_("Done"),
+        choices=[(True, _("Yes")), (False, _("No"))],
+        coerce=lambda value: value in (True, "True"),
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = AmendmentCheck
+        fields = ["edition", "considered", "checked_on", "note"]
+        widgets = _dates("checked_on")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edition"].label_from_instance = lambda e: f"{e} — {e.check_question}" if e.check_question else e
+
+    def validate_unique(self):
+        pass  # recording it again corrects it (services.amendment_check_record)
+
+
+class EditionForm(forms.ModelForm):
+    class Meta:
+        model = Edition
+        fields = [
+            "code",
+            "title_vi",
+            "title_en",
+            "iso_edition",
+            "published_on",
+            "amendment_of",
+            "check_question",
+            "status",
+        ]
+        widgets = _dates("published_on")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amendment_of"].queryset = Edition.objects.filter(amendment_of__isnull=True).exclude(
+            pk=self.instance.pk
+        )
+        if self.instance.pk:
+            self.fields["code"].disabled = True  # records name the edition by it
+            self.fields["code"].help_text = _("Records name the edition by its code: it cannot change.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amendment_of") is not None:
+            if not data.get("check_question"):
+                self.add_error("check_question", _("Say what each agency confirms for this amendment."))
+            if self.instance.pk and self.instance.amendments.exists():
+                self.add_error("amendment_of", _("This edition has amendments of its own: it cannot be one."))
+        return data
+
+
+class CampaignForm(forms.ModelForm):
+    template = forms.ChoiceField(
+        label=_("Milestones to start from"),
+        choices=[(key, label) for key, (label, _steps) in TEMPLATES.items()],
+        help_text=_("You can change, add and remove milestones afterwards."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["from_editions", "to_edition", "opened_on", "deadline", "basis"]
+        widgets = {**_dates("opened_on", "deadline"), "from_editions": forms.CheckboxSelectMultiple}
+        field_classes = {"from_editions": ModelMultipleChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["template"]
+
+    def clean(self):
+        data = super().clean()
+        target, sources = data.get("to_edition"), data.get("from_editions") or []
+        if target is not None and target in sources:
+            self.add_error("from_editions", _("A transition cannot start from the edition it leads to."))
+        return data
+
+
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = Step
+        fields = ["order", "key", "name_vi", "name_en", "evidence_required", "completed_by"]
 
 
 class LegalChangeForm(forms.ModelForm):
@@ -197,10 +326,26 @@ class AsOfForm(forms.Form):
     as_of = forms.DateField(label=_("As of"), required=False, widget=DATE_WIDGET)
 
 
-class CriteriaForm(AsOfForm):
-    """The agencies behind a number of the dashboard: version, stage, milestone, category (query string)."""
+class DashboardForm(AsOfForm):
+    """The day and the transition the dashboard shows (query string)."""
 
-    version = forms.ChoiceField(choices=[("", "—"), *Version.choices], required=False)
-    stage = forms.ChoiceField(choices=[("", "—"), *Stage.choices], required=False)
-    milestone = forms.ChoiceField(choices=[("", "—"), *Milestone.Kind.choices], required=False)
-    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
+    campaign = forms.TypedChoiceField(label=_("Transition"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args, campaigns: list[Campaign], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [(c.pk, str(c)) for c in campaigns]
+
+
+class CriteriaForm(DashboardForm):
+    """The agencies behind a number of the dashboard: edition, stage, a transition's milestone, category."""
+
+    version = forms.ChoiceField(label=_("Standard announced"), required=False)
+    stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=[("", "—"), *Stage.choices], required=False)
+    milestone = forms.ChoiceField(label=_("Milestone"), required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *Category.choices], required=False)
+
+    def __init__(self, *args, campaigns: list[Campaign], editions: list[Edition], **kwargs):
+        super().__init__(*args, campaigns=campaigns, **kwargs)
+        self.fields["version"].choices = [("", "—"), (NONE, _("None yet")), *((e.code, e.title) for e in editions)]
+        steps = {step.key: step.name for c in campaigns for step in c.steps.all()}
+        self.fields["milestone"].choices = [("", "—"), *steps.items()]

@@ -1,7 +1,8 @@
-"""Each agency's quality management system and its transition from TCVN ISO 9001:2008 to 2015.
+"""Each agency's quality management system, the editions of the standard and the transitions between them.
 
 Everything here belongs to one agency (directly or through a process), so scoping is the registry's:
-`agencies.selectors.visible_agencies`. Legal documents and training courses belong to a province.
+`agencies.selectors.visible_agencies`. Legal documents, training courses and transition campaigns belong
+to a province; the editions of the standard are one national list.
 """
 
 from __future__ import annotations
@@ -9,16 +10,81 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency, Document, Province, User
 
+NONE = "none"  # the code that stands for "no edition yet" in links and counts
 
-class Version(models.TextChoices):
-    NONE = "none", _("None yet")
-    ISO_2008 = "2008", _("TCVN ISO 9001:2008")
-    ISO_2015 = "2015", _("TCVN ISO 9001:2015")
+
+class Edition(models.Model):
+    """An edition of TCVN ISO 9001 (or an amendment of one): the national list, kept as data.
+
+    Records name an edition by its `code` (links say `?version=2015`), so a code never changes once used."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_FORCE = "in_force", _("In force")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    code = models.SlugField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        help_text=_("Short and permanent, used in links: e.g. 2015, 2015-amd1, 2026."),
+    )
+    title_vi = models.CharField(_("Vietnamese title"), max_length=200, help_text=_("e.g. TCVN ISO 9001:2015"))
+    title_en = models.CharField(_("English title"), max_length=200, help_text=_("e.g. TCVN ISO 9001:2015"))
+    iso_edition = models.CharField(_("ISO edition it follows"), max_length=60, help_text=_("e.g. ISO 9001:2015"))
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    amendment_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendments",
+        verbose_name=_("amendment of"),
+        help_text=_("Set for an amendment (e.g. Amd 1:2024 of the 2015 edition): no re-announcement is needed."),
+    )
+    check_question = models.CharField(
+        _("what agencies confirm"),
+        max_length=300,
+        blank=True,
+        help_text=_("For an amendment: the yes/no question each agency answers."),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_FORCE)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["published_on", "code"]
+        verbose_name = _("edition of the standard")
+        verbose_name_plural = _("editions of the standard")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.title_en if (get_language() or "vi").startswith("en") else self.title_vi
+
+    @property
+    def is_amendment(self) -> bool:
+        return self.amendment_of_id is not None
+
+
+def _edition(verbose_name, **options) -> models.ForeignKey:
+    """A record's edition, stored as the edition's code."""
+    return models.ForeignKey(
+        Edition,
+        to_field="code",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=verbose_name,
+        limit_choices_to={"amendment_of__isnull": True},
+        **options,
+    )
 
 
 class Stage(models.TextChoices):
@@ -36,7 +102,7 @@ def _document(verbose_name) -> models.ForeignKey:
 
 class QMSProfile(models.Model):
     agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="qms", verbose_name=_("agency"))
-    version = models.CharField(_("standard applied"), max_length=8, choices=Version.choices, default=Version.NONE)
+    edition = _edition(_("standard applied"), null=True, blank=True)
     stage = models.CharField(_("lifecycle stage"), max_length=16, choices=Stage.choices, default=Stage.BUILDING)
     quality_policy = models.TextField(_("quality policy"), blank=True)
     quality_objectives = models.TextField(_("quality objectives"), blank=True)
@@ -66,9 +132,7 @@ class Announcement(models.Model):
     is_reannouncement = models.BooleanField(_("re-announcement"), default=False)
     decision_number = models.CharField(_("decision number"), max_length=100)
     decision_date = models.DateField(_("decision date"))
-    version = models.CharField(
-        _("standard"), max_length=8, choices=[c for c in Version.choices if c[0] != Version.NONE]
-    )
+    edition = _edition(_("standard"))
     scope = models.TextField(_("scope"), help_text=_("The administrative procedures and activities covered."))
     dost_notified_on = models.DateField(_("DOST notified on"), null=True, blank=True)
     posted_at_office = models.BooleanField(_("posted at the office"), default=False)
@@ -83,7 +147,7 @@ class Announcement(models.Model):
         indexes = [models.Index(fields=["agency", "decision_date"])]
 
     def __str__(self) -> str:
-        return f"{self.decision_number} ({self.get_version_display()})"
+        return f"{self.decision_number} ({self.edition})"
 
 
 class AdministrativeProcedure(models.Model):
@@ -153,7 +217,7 @@ class Review(models.Model):
     scope = models.TextField(_("scope"), blank=True)
     result = models.TextField(_("result"), blank=True)
     nonconformities = models.PositiveIntegerField(_("nonconformities found"), default=0)
-    on_2015 = models.BooleanField(_("against TCVN ISO 9001:2015"), default=False)
+    edition = _edition(_("against edition"), null=True, blank=True)
     document = _document(_("report"))
     history = HistoricalRecords()
 
@@ -303,19 +367,100 @@ class Attendance(models.Model):
         return f"{self.staff} · {self.course}"
 
 
-class Milestone(models.Model):
-    """A step of an agency's transition to TCVN ISO 9001:2015."""
+class Campaign(models.Model):
+    """A transition a province's DOST runs: from one or more editions to another, by a deadline."""
 
-    class Kind(models.TextChoices):
-        STAFF_TRAINED = "trained", _("Staff trained on the 2015 version")
-        CONSULTANT_ENGAGED = "consultant", _("Consultant engaged")
-        DOCUMENTS_CONVERTED = "documents", _("Documents converted")
-        INTERNAL_AUDIT = "audit", _("Internal audit on 2015")
-        MANAGEMENT_REVIEW = "review", _("Management review")
-        REANNOUNCED = "reannounced", _("Re-announced on 2015")
+    province = models.ForeignKey(
+        Province, on_delete=models.CASCADE, related_name="campaigns", verbose_name=_("province")
+    )
+    from_editions = models.ManyToManyField(
+        Edition, related_name="+", verbose_name=_("from editions"), limit_choices_to={"amendment_of__isnull": True}
+    )
+    to_edition = models.ForeignKey(
+        Edition,
+        to_field="code",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("to edition"),
+        limit_choices_to={"amendment_of__isnull": True},
+    )
+    opened_on = models.DateField(_("opened on"))
+    deadline = models.DateField(_("deadline"))
+    basis = models.CharField(
+        _("set by"), max_length=300, blank=True, help_text=_("The document that sets the deadline.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["opened_on", "pk"]
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "to_edition"],
+                name="one_transition_to_an_edition",
+                violation_error_message=_("The province already has a transition to this edition."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=models.F("opened_on")),
+                name="transition_deadline_after_opening",
+                violation_error_message=_("The deadline cannot come before the opening."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Transition to %(edition)s") % {"edition": self.to_edition}
+
+    def get_absolute_url(self) -> str:
+        return reverse("qms:campaign", args=[self.pk])
+
+
+class Step(models.Model):
+    """A milestone of a campaign, as DOST defines it (the agencies' `Milestone` rows record reaching it)."""
+
+    class CompletedBy(models.TextChoices):
+        NOTHING = "", _("Recorded by hand")
+        ANNOUNCEMENT = "announcement", _("An announcement on the target edition")
+        INTERNAL_AUDIT = "audit", _("An internal audit against the target edition")
+        MANAGEMENT_REVIEW = "review", _("A management review against the target edition")
+        CONTRACT = "contract", _("A consultant contract for this transition")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps", verbose_name=_("transition"))
+    key = models.SlugField(_("code"), max_length=30, help_text=_("Short, used in links: e.g. trained."))
+    name_vi = models.CharField(_("Vietnamese name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    evidence_required = models.BooleanField(_("evidence required"), default=False)
+    completed_by = models.CharField(
+        _("completed automatically by"), max_length=16, choices=CompletedBy.choices, default="", blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["campaign", "order", "pk"]
+        verbose_name = _("transition milestone")
+        verbose_name_plural = _("transition milestones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "key"],
+                name="step_key_unique_in_campaign",
+                violation_error_message=_("This transition already has a milestone with this code."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
+
+
+class Milestone(models.Model):
+    """An agency reaching a step of a transition."""
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("agency"))
-    kind = models.CharField(_("milestone"), max_length=16, choices=Kind.choices)
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="milestones", verbose_name=_("milestone"))
     date = models.DateField(_("date"))
     note = models.CharField(_("note"), max_length=300, blank=True)
     document = _document(_("evidence"))
@@ -323,13 +468,43 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["date", "pk"]
-        verbose_name = _("transition milestone")
-        verbose_name_plural = _("transition milestones")
-        constraints = [models.UniqueConstraint(fields=["agency", "kind"], name="milestone_once_per_agency")]
-        indexes = [models.Index(fields=["kind", "date"])]
+        verbose_name = _("milestone reached")
+        verbose_name_plural = _("milestones reached")
+        constraints = [models.UniqueConstraint(fields=["agency", "step"], name="milestone_once_per_agency")]
+        indexes = [models.Index(fields=["step", "date"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.date:%d/%m/%Y}"
+        return f"{self.step} {self.date:%d/%m/%Y}"
+
+
+class AmendmentCheck(models.Model):
+    """An agency's answer to an amendment that needs no re-announcement (e.g. Amd 1:2024: climate change)."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="amendment_checks", verbose_name=_("agency")
+    )
+    edition = models.ForeignKey(
+        Edition,
+        to_field="code",
+        on_delete=models.PROTECT,
+        related_name="checks",
+        verbose_name=_("amendment"),
+        limit_choices_to={"amendment_of__isnull": False},
+    )
+    considered = models.BooleanField(_("done"), default=False)
+    checked_on = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    document = _document(_("evidence"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-checked_on", "pk"]
+        verbose_name = _("amendment check")
+        verbose_name_plural = _("amendment checks")
+        constraints = [models.UniqueConstraint(fields=["agency", "edition"], name="one_check_per_amendment")]
+
+    def __str__(self) -> str:
+        return f"{self.edition} · {self.checked_on:%d/%m/%Y}"
 
 
 class ConsultantContract(models.Model):
@@ -342,6 +517,14 @@ class ConsultantContract(models.Model):
     value_vnd = models.PositiveBigIntegerField(_("value (VND)"))
     funding_decision = models.CharField(
         _("funding decision"), max_length=100, blank=True, help_text=_("e.g. 2323/QĐ-UBND")
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        verbose_name=_("for the transition"),
     )
     document = _document(_("contract"))
     history = HistoricalRecords()

@@ -12,7 +12,7 @@ from agencies.models import Agency
 from agencies.templatetags.iso import vnd
 
 from . import selectors
-from .models import LegalChange, Milestone, ProcessRevision, QMSProfile, RoleAssignment
+from .models import Edition, LegalChange, ProcessRevision, QMSProfile, RoleAssignment, Step
 
 
 @dataclass
@@ -28,13 +28,13 @@ def _timeline(announcements, reviews, milestones, contracts, roles, attendances,
         Event(
             a.decision_date,
             _("Re-announcement") if a.is_reannouncement else _("Announcement"),
-            f"{a.decision_number} · {a.get_version_display()}",
+            f"{a.decision_number} · {a.edition}",
             a.document,
         )
         for a in announcements
     ]
     events += [Event(r.date, r.get_kind_display(), r.scope or r.result, r.document) for r in reviews]
-    events += [Event(m.date, _("Transition"), m.get_kind_display(), m.document) for m in milestones]
+    events += [Event(m.date, str(m.step.campaign), m.step.name, m.document) for m in milestones]
     events += [
         Event(c.signed_on, _("Consultant contract"), f"{c.consultant} · {vnd(c.value_vnd)}", c.document)
         for c in contracts
@@ -54,14 +54,34 @@ def _timeline(announcements, reviews, milestones, contracts, roles, attendances,
     return sorted(events, key=lambda e: e.date, reverse=True)
 
 
+def _transitions(campaigns, reached: dict, profile: QMSProfile) -> list[dict]:
+    """The province's transitions, newest first, each with the agency's milestones (reached or not)."""
+    shown = []
+    for campaign in reversed(campaigns):
+        steps = [(step, reached.get(step.pk)) for step in campaign.steps.all()]
+        announced = any(m for step, m in steps if m and step.completed_by == Step.CompletedBy.ANNOUNCEMENT)
+        shown.append(
+            {"campaign": campaign, "steps": steps, "done": announced or profile.edition_id == campaign.to_edition_id}
+        )
+    return shown
+
+
+def _amendments(agency: Agency) -> list[tuple[Edition, object]]:
+    """Every amendment in force or withdrawn, with the agency's answer if it gave one."""
+    checks = {c.edition_id: c for c in agency.amendment_checks.select_related("document")}
+    amendments = Edition.objects.filter(amendment_of__isnull=False).exclude(status=Edition.Status.DRAFT)
+    return [(edition, checks.get(edition.code)) for edition in amendments]
+
+
 def profile_context(agency: Agency, on: datetime.date) -> dict:
-    profile = QMSProfile.objects.filter(agency=agency).select_related("policy_document").first() or QMSProfile(
-        agency=agency
-    )  # reading never creates one
-    announcements = list(agency.announcements.select_related("document"))
-    reviews = list(agency.reviews.select_related("document"))
-    milestones = {m.kind: m for m in agency.milestones.select_related("document")}
-    contracts = list(agency.consultant_contracts.select_related("document"))
+    profile = QMSProfile.objects.filter(agency=agency).select_related(
+        "policy_document", "edition"
+    ).first() or QMSProfile(agency=agency)  # reading never creates one
+    announcements = list(agency.announcements.select_related("document", "edition"))
+    reviews = list(agency.reviews.select_related("document", "edition"))
+    campaigns = selectors.province_campaigns(agency.province_id)
+    milestones = {m.step_id: m for m in agency.milestones.select_related("document", "step__campaign__to_edition")}
+    contracts = list(agency.consultant_contracts.select_related("document", "campaign__to_edition"))
     roles = list(RoleAssignment.objects.filter(staff__agency=agency).select_related("staff"))
     staff = list(agency.qms_staff.prefetch_related("attendances__course", "attendances__document"))
     attendances = [a for person in staff for a in person.attendances.all()]
@@ -78,15 +98,15 @@ def profile_context(agency: Agency, on: datetime.date) -> dict:
     return {
         "agency": agency,
         "profile": profile,
-        "flags": selectors.agency_flags(agency, on),
+        "flags": selectors.agency_flags(agency, on, campaigns),
         "announcements": announcements,
         "announcements_then": [a for a in announcements if a.decision_date <= on],
         "reviews": reviews,
         "last_audit": last_audit,
         "last_review": last_review,
         "gaps": selectors.agency_gaps(agency),
-        "milestones": [(kind, label, milestones.get(kind)) for kind, label in Milestone.Kind.choices],
-        "transition_done": Milestone.Kind.REANNOUNCED in milestones or profile.version == "2015",
+        "transitions": _transitions(campaigns, milestones, profile),
+        "amendments": _amendments(agency),
         "contracts": contracts,
         "spent": spent,
         "cap": cap,

@@ -13,16 +13,20 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyVersion, Category, User
 from agencies.selectors import existing_on, registry_rows, visible_versions
 
 from .models import (
+    NONE,
     AdministrativeProcedure,
     Announcement,
     Attendance,
+    Campaign,
     ConsultantContract,
+    Edition,
     Milestone,
     Process,
     ProcessRevision,
@@ -30,7 +34,6 @@ from .models import (
     Review,
     RoleAssignment,
     Stage,
-    Version,
 )
 
 Expression = Callable[[datetime.date, str], Exists | Q | Value]
@@ -100,14 +103,6 @@ def _untrained_staff(on: datetime.date, outer: str) -> Exists:
     return Exists(holders.filter(~Exists(trained)))
 
 
-def _transition_overdue(on: datetime.date, outer: str) -> Q | Value:
-    if on <= settings.TRANSITION_DEADLINE:
-        return Value(False, output_field=BooleanField())
-    on_2008 = Announcement.objects.filter(agency=OuterRef(outer), version=Version.ISO_2008, decision_date__lte=on)
-    on_2015 = Announcement.objects.filter(agency=OuterRef(outer), version=Version.ISO_2015, decision_date__lte=on)
-    return Exists(on_2008) & ~Exists(on_2015)
-
-
 @dataclass(frozen=True)
 class Flag:
     key: str
@@ -162,14 +157,69 @@ FLAGS = [
         _("The current ISO secretary or leadership representative has no QMS training."),
         _untrained_staff,
     ),
-    Flag(
-        "transition_overdue",
-        _("Transition to 2015 overdue"),
-        _("Announced on 2008 and not yet on 2015 after the deadline of 30/06/2021."),
-        _transition_overdue,
-    ),
 ]
 FLAGS_BY_KEY = {flag.key: flag for flag in FLAGS}
+TRANSITION_FLAG = "transition_overdue"  # the key of a campaign's flag in a plan's risk reasons
+
+
+def campaign_flag(campaign: Campaign) -> Flag:
+    """A transition's own flag: announced on one of its "from" editions, not on its target, after its deadline."""
+    sources = [edition.code for edition in campaign.from_editions.all()]
+
+    def expression(on: datetime.date, outer: str) -> Q | Value:
+        if on <= campaign.deadline:
+            return Value(False, output_field=BooleanField())
+        announced = Announcement.objects.filter(agency=OuterRef(outer), decision_date__lte=on)
+        return Exists(announced.filter(edition_id__in=sources)) & ~Exists(
+            announced.filter(edition_id=campaign.to_edition_id)
+        )
+
+    names = {"to": campaign.to_edition.title, "deadline": campaign.deadline.strftime("%d/%m/%Y")}
+    return Flag(
+        f"transition-{campaign.to_edition_id}",  # one transition to an edition per province
+        format_lazy(_("Transition to {to} overdue"), **names),
+        format_lazy(
+            _("Announced on {sources} and not yet on {to} after the deadline of {deadline}."),
+            sources=", ".join(e.title for e in campaign.from_editions.all()),
+            **names,
+        ),
+        expression,
+    )
+
+
+def province_campaigns(province_id: int | None) -> list[Campaign]:
+    """The province's transitions with their editions and milestones (three queries)."""
+    return list(
+        Campaign.objects.filter(province_id=province_id)
+        .select_related("to_edition")
+        .prefetch_related("from_editions", "steps")
+    )
+
+
+def campaign_shown(campaigns: list[Campaign], on: datetime.date, pk: int | None = None) -> Campaign | None:
+    """The transition a page shows: the one asked for, else the latest opened by `on`, else the first."""
+    if pk is not None:
+        return next((c for c in campaigns if c.pk == pk), None)
+    opened = [c for c in campaigns if c.opened_on <= on]
+    return (opened or campaigns or [None])[-1 if opened else 0]
+
+
+def flags_for(campaigns: list[Campaign]) -> list[Flag]:
+    return [*FLAGS, *(campaign_flag(c) for c in campaigns)]
+
+
+def campaigns_flagged(campaigns: list[Campaign], on: datetime.date, shown: Campaign | None) -> list[Campaign]:
+    """The transitions whose overdue flag a page of `on` shows: the one shown, and every one past its deadline."""
+    return [c for c in campaigns if c == shown or c.deadline < on]
+
+
+def flag_by_key(key: str, campaigns: list[Campaign]) -> Flag | None:
+    return next((f for f in flags_for(campaigns) if f.key == key), None)
+
+
+def editions() -> list[Edition]:
+    """The editions (not amendments) of the national list, oldest first."""
+    return list(Edition.objects.filter(amendment_of__isnull=True))
 
 
 def population(user: User, on: datetime.date) -> QuerySet[AgencyVersion]:
@@ -182,32 +232,34 @@ def population_rows(user: User, on: datetime.date) -> QuerySet[AgencyVersion]:
     return registry_rows(visible_versions(user), as_of=on)
 
 
-def flag_counts(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, int]:
+def flag_counts(rows: QuerySet[AgencyVersion], on: datetime.date, flags: list[Flag]) -> dict[str, int]:
     """How many agencies carry each flag: one query a flag, each the count of that flag's list.
 
     (One query for all flags is possible, but PostgreSQL then runs every EXISTS once a row; as
     filters it turns them into hashed semi-joins, about ten times faster at 10,000 agencies.)"""
-    return {flag.key: flagged(rows.order_by(), flag, on).count() for flag in FLAGS}
+    return {flag.key: flagged(rows.order_by(), flag, on).count() for flag in flags}
 
 
 def flagged(rows: QuerySet[AgencyVersion], flag: Flag, on: datetime.date) -> QuerySet[AgencyVersion]:
     return rows.annotate(flagged=flag.expression(on, "agency_id")).filter(flagged=True)
 
 
-def agency_flags(agency: Agency, on: datetime.date) -> list[Flag]:
-    """The flags one agency carries, in one query."""
+def agency_flags(agency: Agency, on: datetime.date, campaigns: list[Campaign]) -> list[Flag]:
+    """The flags one agency carries (its province's transitions included), in one query."""
+    flags = flags_for(campaigns)
+    names = {f"flag_{i}": flag for i, flag in enumerate(flags)}
     values = (
         Agency.objects.filter(pk=agency.pk)
-        .annotate(**{f.key: f.expression(on, "pk") for f in FLAGS})
-        .values(*[f.key for f in FLAGS])
+        .annotate(**{name: f.expression(on, "pk") for name, f in names.items()})
+        .values(*names)
         .get()
     )
-    return [f for f in FLAGS if values[f.key]]
+    return [f for name, f in names.items() if values[name]]
 
 
 def with_version(rows: QuerySet[AgencyVersion], on: datetime.date) -> QuerySet[AgencyVersion]:
-    """Each row with `version_then`: the standard of its latest announcement on or before `on`."""
-    return rows.annotate(version_then=Subquery(_latest_announcement(on, "agency_id").values("version")[:1]))
+    """Each row with `version_then`: the edition (code) of its latest announcement on or before `on`."""
+    return rows.annotate(version_then=Subquery(_latest_announcement(on, "agency_id").values("edition_id")[:1]))
 
 
 def matching(
@@ -218,9 +270,11 @@ def matching(
     stage: str = "",
     milestone: str = "",
     category: str = "",
+    campaign: Campaign | None = None,
 ) -> QuerySet[AgencyVersion]:
-    """The agencies behind a dashboard number: by announced version, stage, milestone reached, category."""
-    if version == Version.NONE:
+    """The agencies behind a dashboard number: by announced edition, stage, a transition's milestone
+    reached (its code, in `campaign`), category."""
+    if version == NONE:
         rows = rows.filter(~Exists(_latest_announcement(on, "agency_id")))
     elif version:
         rows = with_version(rows, on).filter(version_then=version)
@@ -231,16 +285,19 @@ def matching(
             else rows.filter(Q(agency__qms__stage=stage) | Q(agency__qms__isnull=True))
         )
     if milestone:
-        rows = rows.filter(Exists(Milestone.objects.filter(agency=OuterRef("agency_id"), kind=milestone, date__lte=on)))
+        reached = Milestone.objects.filter(
+            agency=OuterRef("agency_id"), step__campaign=campaign, step__key=milestone, date__lte=on
+        )
+        rows = rows.filter(Exists(reached))
     if category:
         rows = rows.filter(category=category)
     return rows
 
 
 def version_counts(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, int]:
-    """Agencies by the version of their latest announcement on or before `on` (none yet: no announcement)."""
+    """Agencies by the edition of their latest announcement on or before `on` (none yet: no announcement)."""
     counted = with_version(rows.order_by(), on).values("version_then").annotate(n=Count("pk"))
-    return {(row["version_then"] or Version.NONE): row["n"] for row in counted}
+    return {(row["version_then"] or NONE): row["n"] for row in counted}
 
 
 def stage_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
@@ -249,20 +306,21 @@ def stage_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
     return {(row["agency__qms__stage"] or Stage.BUILDING): row["n"] for row in counted}
 
 
-def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date) -> list[dict]:
-    """Per category: agencies, and how many have reached each transition milestone by `on`."""
+def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date, campaign: Campaign) -> list[dict]:
+    """Per category: agencies, and how many have reached each milestone of `campaign` by `on` (by code)."""
+    steps = list(campaign.steps.all())
     done = {
-        kind: Count("agency__milestones", filter=Q(agency__milestones__kind=kind, agency__milestones__date__lte=on))
-        for kind in Milestone.Kind.values
+        f"s{step.pk}": Count(
+            "agency__milestones", filter=Q(agency__milestones__step=step.pk, agency__milestones__date__lte=on)
+        )
+        for step in steps
     }
     counted = {
-        row["category"]: row
+        row["category"]: {"total": row["total"], **{step.key: row[f"s{step.pk}"] for step in steps}}
         for row in rows.order_by().values("category").annotate(total=Count("pk", distinct=True), **done)
     }
-    return [
-        {"category": key, "label": label, **counted.get(key, {"total": 0, **{k: 0 for k in done}})}
-        for key, label in Category.choices
-    ]
+    empty = {"total": 0, **{step.key: 0 for step in steps}}
+    return [{"category": key, "label": label, **counted.get(key, empty)} for key, label in Category.choices]
 
 
 def spending(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict:

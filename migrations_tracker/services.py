@@ -20,20 +20,27 @@ from agencies.uploads import document_store
 from iso_tracker.concurrency import EditConflict
 from iso_tracker.permissions import require
 
+from . import snapshots
+from .campaign_templates import TEMPLATES
 from .models import (
     AdministrativeProcedure,
+    AmendmentCheck,
     Announcement,
     Attendance,
+    Campaign,
+    ConsultantContract,
+    Edition,
     LegalChange,
     Milestone,
     Process,
     ProcessRevision,
     QMSProfile,
+    Review,
     RoleAssignment,
     StaffMember,
     Stage,
+    Step,
     TrainingCourse,
-    Version,
 )
 from .selectors import revision_due
 
@@ -87,30 +94,66 @@ def profile_update(
     return record_save(profile, agency=agency, upload=upload, actor=actor, document_field="policy_document")
 
 
+def _complete(agency: Agency, steps: models.QuerySet[Step], date: datetime.date, note: str) -> None:
+    """A record that completes milestones by itself (an announcement, audit, review or contract on the
+    target edition): each such milestone of the agency's province is reached on the record's date,
+    unless it was already reached."""
+    for step in steps.filter(campaign__province_id=agency.province_id):
+        Milestone.objects.get_or_create(agency=agency, step=step, defaults={"date": date, "note": note[:300]})
+
+
 @transaction.atomic
 def announcement_create(
     *, agency: Agency, announcement: Announcement, actor: User, upload: UploadedFile | None = None
 ) -> Announcement:
-    """Record an announcement; the profile follows it (version, stage), and a re-announcement on 2015 of an
-    agency that had announced on 2008 completes its transition."""
+    """Record an announcement; the profile follows it (edition, stage), and an announcement on a
+    transition's target by an agency that had announced on one of its "from" editions completes the
+    transition's re-announcement milestone."""
     announcement.agency = agency
     record_save(announcement, agency=agency, upload=upload, actor=actor)
     profile = profile_for(agency)
     latest = agency.announcements.order_by("-decision_date", "-pk").first()
     if latest.pk == announcement.pk:
-        profile.version = announcement.version
+        profile.edition_id = announcement.edition_id
         if profile.stage in (Stage.BUILDING, Stage.APPLYING):
             profile.stage = Stage.ANNOUNCED
         profile.revision += 1  # an edit of the profile opened before this announcement must not undo it
         profile.save()
-    had_2008 = agency.announcements.filter(version=Version.ISO_2008, decision_date__lte=announcement.decision_date)
-    if announcement.version == Version.ISO_2015 and had_2008.exists():
-        Milestone.objects.get_or_create(
-            agency=agency,
-            kind=Milestone.Kind.REANNOUNCED,
-            defaults={"date": announcement.decision_date, "note": announcement.decision_number},
-        )
+    earlier = agency.announcements.filter(decision_date__lte=announcement.decision_date).exclude(pk=announcement.pk)
+    steps = Step.objects.filter(
+        completed_by=Step.CompletedBy.ANNOUNCEMENT,
+        campaign__to_edition_id=announcement.edition_id,
+        campaign__from_editions__code__in=earlier.values("edition_id"),
+    ).distinct()
+    _complete(agency, steps, announcement.decision_date, announcement.decision_number)
     return announcement
+
+
+@transaction.atomic
+def review_create(*, agency: Agency, review: Review, actor: User, upload: UploadedFile | None = None) -> Review:
+    """Record an internal audit or management review; one against a transition's target edition
+    completes that transition's audit or review milestone."""
+    review.agency = agency
+    record_save(review, agency=agency, upload=upload, actor=actor)
+    if review.edition_id:
+        steps = Step.objects.filter(completed_by=review.kind, campaign__to_edition_id=review.edition_id)
+        _complete(agency, steps, review.date, review.scope)
+    return review
+
+
+@transaction.atomic
+def contract_create(
+    *, agency: Agency, contract: ConsultantContract, actor: User, upload: UploadedFile | None = None
+) -> ConsultantContract:
+    """Record a consultant contract; one for a transition completes its "consultant engaged" milestone."""
+    contract.agency = agency
+    if contract.campaign_id and contract.campaign.province_id != agency.province_id:
+        raise ValidationError({"campaign": _("Choose a transition of the agency's province.")})
+    record_save(contract, agency=agency, upload=upload, actor=actor)
+    if contract.campaign_id:
+        steps = Step.objects.filter(completed_by=Step.CompletedBy.CONTRACT, campaign_id=contract.campaign_id)
+        _complete(agency, steps, contract.signed_on, contract.consultant)
+    return contract
 
 
 def _scope_changed(agency: Agency, on: datetime.date | None = None) -> None:
@@ -255,13 +298,111 @@ def attendance_add(
 def milestone_record(
     *,
     agency: Agency,
-    kind: str,
+    step: Step,
     date: datetime.date,
     actor: User,
     note: str = "",
     upload: UploadedFile | None = None,
 ) -> Milestone:
-    """Record (or correct the date of) one transition milestone; each happens once per agency."""
-    milestone = Milestone.objects.filter(agency=agency, kind=kind).first() or Milestone(agency=agency, kind=kind)
+    """Record (or correct the date of) one milestone of a transition; each is reached once per agency."""
+    if step.campaign.province_id != agency.province_id:
+        raise ValidationError({"step": _("Choose a milestone of a transition of the agency's province.")})
+    milestone = Milestone.objects.filter(agency=agency, step=step).first() or Milestone(agency=agency, step=step)
     milestone.date, milestone.note = date, note
     return record_save(milestone, agency=agency, upload=upload, actor=actor)
+
+
+@transaction.atomic
+def amendment_check_record(
+    *,
+    agency: Agency,
+    edition: Edition,
+    considered: bool,
+    checked_on: datetime.date,
+    actor: User,
+    note: str = "",
+    upload: UploadedFile | None = None,
+) -> AmendmentCheck:
+    """Record (or correct) an agency's answer to an amendment that needs no re-announcement."""
+    if not edition.is_amendment:
+        raise ValidationError({"edition": _("Choose an amendment.")})
+    check = AmendmentCheck.objects.filter(agency=agency, edition=edition).first() or AmendmentCheck(
+        agency=agency, edition=edition
+    )
+    check.considered, check.checked_on, check.note = considered, checked_on, note
+    return record_save(check, agency=agency, upload=upload, actor=actor)
+
+
+# --- The national list of editions and a province's transitions -------------------------------------
+
+
+@transaction.atomic
+def edition_save(*, edition: Edition, actor: User) -> Edition:
+    require(actor, "editions.manage")
+    edition.full_clean()
+    edition.save()
+    return edition
+
+
+@transaction.atomic
+def campaign_open(
+    *,
+    province: Province,
+    actor: User,
+    template: str,
+    from_editions: Iterable[Edition],
+    to_edition: Edition,
+    opened_on: datetime.date,
+    deadline: datetime.date,
+    basis: str = "",
+) -> Campaign:
+    """Open a transition for the province, with the milestones of a template (DOST edits them after)."""
+    require(actor, "campaigns.manage", province)
+    if template not in TEMPLATES:
+        raise ValidationError({"template": _("Choose one of the templates.")})
+    campaign = Campaign(province=province, to_edition=to_edition, opened_on=opened_on, deadline=deadline, basis=basis)
+    campaign.full_clean()
+    campaign.save()
+    campaign.from_editions.set(from_editions)
+    for order, (key, name_vi, name_en, evidence, completed_by) in enumerate(TEMPLATES[template][1], 1):
+        Step.objects.create(
+            campaign=campaign,
+            key=key,
+            name_vi=name_vi,
+            name_en=name_en,
+            order=order,
+            evidence_required=evidence,
+            completed_by=completed_by,
+        )
+    snapshots.forget(province.pk)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor: User, from_editions: Iterable[Edition] | None = None) -> Campaign:
+    require(actor, "campaigns.manage", campaign)
+    campaign.full_clean()
+    campaign.save()
+    if from_editions is not None:
+        campaign.from_editions.set(from_editions)
+    snapshots.forget(campaign.province_id)
+    return campaign
+
+
+@transaction.atomic
+def step_save(*, step: Step, actor: User) -> Step:
+    require(actor, "campaigns.manage", step.campaign)
+    step.full_clean()
+    step.save()
+    snapshots.forget(step.campaign.province_id)
+    return step
+
+
+@transaction.atomic
+def step_delete(*, step: Step, actor: User) -> None:
+    """Remove a milestone no agency has reached (a reached one keeps its records: it cannot go)."""
+    require(actor, "campaigns.manage", step.campaign)
+    if step.milestones.exists():
+        raise ValidationError(_("Agencies have reached this milestone: it cannot be removed."))
+    step.delete()
+    snapshots.forget(step.campaign.province_id)

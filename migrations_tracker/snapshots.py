@@ -9,25 +9,36 @@ import datetime
 import time
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from agencies.models import Agency, Province, User
+from agencies.models import Agency, AgencyVersion, Province, User
 
 from . import selectors
-from .models import DashboardSnapshot
+from .models import Campaign, DashboardSnapshot
 
 
-def compute(user: User, on: datetime.date) -> dict:
+def campaign_figures(rows: QuerySet[AgencyVersion], on: datetime.date, campaign: Campaign, table: bool) -> dict:
+    """One transition's part of the dashboard: its overdue flag, and (`table`) its milestones by category."""
+    figures = {"overdue": selectors.flagged(rows.order_by(), selectors.campaign_flag(campaign), on).count()}
+    if table:
+        figures["transition"] = [
+            {k: v for k, v in row.items() if k != "label"}
+            for row in selectors.transition_by_category(rows, on, campaign)
+        ]
+    return figures
+
+
+def compute(user: User, on: datetime.date, campaigns: list[Campaign], shown: Campaign | None) -> dict:
+    """The figures of the province: the overdue flag of each of `campaigns`, and the milestones of those
+    with a table (`shown`; every one when `shown` is None: the job's snapshot), by id as text."""
     rows = selectors.population(user, on)
     today = timezone.localdate()
     return {
         "versions": selectors.version_counts(rows, on),
         "stages": selectors.stage_counts(rows) if on == today else None,
-        "transition": [
-            {k: v for k, v in row.items() if k != "label"} for row in selectors.transition_by_category(rows, on)
-        ],
-        "flags": selectors.flag_counts(rows, on),
+        "campaigns": {str(c.pk): campaign_figures(rows, on, c, shown in (None, c)) for c in campaigns},
+        "flags": selectors.flag_counts(rows, on, selectors.FLAGS),
         "spending": selectors.spending(rows, on),
         "gaps": selectors.gap_counts(rows),
     }
@@ -47,18 +58,28 @@ def _store(province_id: int, on: datetime.date, figures: dict, took: float) -> D
     return snapshot
 
 
-def dashboard_figures(user: User, on: datetime.date) -> tuple[dict, datetime.datetime | None]:
-    """The figures, and when they were computed if they come from (or went into) a snapshot."""
+def dashboard_figures(
+    user: User, on: datetime.date, campaigns: list[Campaign], campaign: Campaign | None
+) -> tuple[dict, datetime.datetime | None]:
+    """The figures (the overdue flags of `campaigns`, the milestones of `campaign`), and when they were
+    computed if they come from (or went into) a snapshot. A snapshot holds every transition of the
+    province the job knew; one it lacks is counted on the visit."""
     if on != timezone.localdate() or not user.province_id:
-        return compute(user, on), None
+        return compute(user, on, campaigns, campaign), None
     fresh_since = timezone.now() - datetime.timedelta(minutes=settings.DASHBOARD_MAX_AGE_MINUTES)
     snapshot = DashboardSnapshot.objects.filter(
         province_id=user.province_id, on=on, computed_at__gte=fresh_since
     ).first()
     if snapshot is not None:
-        return snapshot.figures, snapshot.computed_at
+        figures = snapshot.figures
+        for c in campaigns:
+            part = figures["campaigns"].get(str(c.pk))
+            if part is None or (c == campaign and "transition" not in part):
+                rows = selectors.population(user, on)
+                figures["campaigns"][str(c.pk)] = campaign_figures(rows, on, c, c == campaign)
+        return figures, snapshot.computed_at
     started = time.perf_counter()
-    figures = compute(user, on)
+    figures = compute(user, on, campaigns, campaign)
     if sum(figures["versions"].values()) >= settings.DASHBOARD_SNAPSHOT_FROM:
         return figures, _store(user.province_id, on, figures, time.perf_counter() - started).computed_at
     return figures, None
@@ -77,8 +98,13 @@ def refresh_all() -> int:
     done = 0
     for province in Province.objects.filter(pk__in=list(large)):
         started = time.perf_counter()
-        figures = compute(_province_reader(province), today)
+        figures = compute(_province_reader(province), today, selectors.province_campaigns(province.pk), None)
         _store(province.pk, today, figures, time.perf_counter() - started)
         done += 1
     DashboardSnapshot.objects.filter(on__lt=today).delete()
     return done
+
+
+def forget(province_id: int) -> None:
+    """Drop the province's saved figures (its transitions changed): the next visit counts afresh."""
+    DashboardSnapshot.objects.filter(province_id=province_id).delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import campaign_views, views
 
 app_name = "qms"
 
@@ -18,4 +18,11 @@ urlpatterns = [
     path("legal-changes/", views.legal_change_list, name="legal_changes"),
     path("legal-changes/<int:pk>/", views.legal_change_detail, name="legal_change"),
     path("training/", views.course_list, name="courses"),
+    path("editions/", campaign_views.edition_list, name="editions"),
+    path("editions/<int:pk>/edit/", campaign_views.edition_edit, name="edition_edit"),
+    path("transitions/", campaign_views.campaign_list, name="campaigns"),
+    path("transitions/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
+    path("transitions/<int:pk>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path("transitions/<int:pk>/milestones/<int:step_pk>/", campaign_views.step_edit, name="step_edit"),
+    path("transitions/<int:pk>/milestones/<int:step_pk>/delete/", campaign_views.step_delete, name="step_delete"),
 ]

@@ -24,17 +24,18 @@ from agencies.models import Agency, Category, User
 from agencies.selectors import visible_agencies
 from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
-from iso_tracker.permissions import can, province_scope, require
+from iso_tracker.permissions import can, province_scope, require, user_province_id
 
 from . import procedure_io, selectors, services, snapshots
 from .forms import (
     AffectedProcessesForm,
+    AmendmentCheckForm,
     AnnouncementForm,
-    AsOfForm,
     AttendanceForm,
     ContractForm,
     CourseForm,
     CriteriaForm,
+    DashboardForm,
     LegalChangeForm,
     MilestoneForm,
     ProcedureForm,
@@ -47,23 +48,16 @@ from .forms import (
     StaffForm,
 )
 from .models import (
+    NONE,
     AdministrativeProcedure,
     LegalChange,
-    Milestone,
     ProcessRevision,
     QMSProfile,
     StaffMember,
     Stage,
     TrainingCourse,
-    Version,
 )
 from .profile import profile_context
-
-
-def _as_of(request: HttpRequest) -> tuple[AsOfForm, datetime.date]:
-    form = AsOfForm(request.GET)
-    on = form.cleaned_data.get("as_of") if form.is_valid() else None
-    return form, on or timezone.localdate()
 
 
 def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
@@ -73,17 +67,40 @@ def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
     return agency
 
 
+def _campaigns(request: HttpRequest) -> list:
+    return selectors.province_campaigns(user_province_id(request.user))
+
+
+def _date_and_campaign(form: DashboardForm, campaigns: list) -> tuple[datetime.date, Any]:
+    data = form.cleaned_data if form.is_valid() else {}
+    on = data.get("as_of") or timezone.localdate()
+    return on, selectors.campaign_shown(campaigns, on, data.get("campaign"))
+
+
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not can(request.user, "province.view") and request.user.agency_id:
         return redirect("qms:profile", request.user.agency_id)
     require(request.user, "province.view")
-    as_of_form, on = _as_of(request)
-    figures, computed_at = snapshots.dashboard_figures(request.user, on)
+    campaigns = _campaigns(request)
+    as_of_form = DashboardForm(request.GET, campaigns=campaigns)
+    on, campaign = _date_and_campaign(as_of_form, campaigns)
+    flagged = selectors.campaigns_flagged(campaigns, on, campaign)
+    figures, computed_at = snapshots.dashboard_figures(request.user, on, flagged, campaign)
     counts, versions, stages = figures["flags"], figures["versions"], figures["stages"]
-    total = sum(versions.values())
     categories = dict(Category.choices)
+    flags = [(flag, counts[flag.key]) for flag in selectors.FLAGS]
+    flags += [(selectors.campaign_flag(c), figures["campaigns"][str(c.pk)]["overdue"]) for c in flagged]
+    transition = []
+    if campaign is not None:
+        rows = figures["campaigns"][str(campaign.pk)]["transition"]
+        transition = [{**row, "label": categories[row["category"]]} for row in rows]
+    editions = [  # those agencies are on, and those in use on the day (not withdrawn, published by then)
+        (e.code, e.title, versions.get(e.code, 0))
+        for e in selectors.editions()
+        if versions.get(e.code) or (e.status != e.Status.WITHDRAWN and (e.published_on is None or e.published_on <= on))
+    ]
     return render(
         request,
         "migrations_tracker/dashboard.html",
@@ -91,14 +108,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "as_of_form": as_of_form,
             "on": on,
             "as_of": on.strftime("%d/%m/%Y"),
-            "total": total,
-            "versions": [(key, label, versions.get(key, 0)) for key, label in Version.choices],
+            "total": sum(versions.values()),
+            "versions": [(NONE, _("None yet"), versions.get(NONE, 0)), *editions],
             "stages": [(key, label, stages.get(key, 0)) for key, label in Stage.choices]
             if stages is not None
             else None,
-            "transition": [{**row, "label": categories[row["category"]]} for row in figures["transition"]],
-            "milestone_kinds": Milestone.Kind.choices,
-            "flags": [(flag, counts[flag.key]) for flag in selectors.FLAGS],
+            "campaign": campaign,
+            "campaigns": campaigns,
+            "transition": transition,
+            "steps": list(campaign.steps.all()) if campaign else [],
+            "flags": flags,
             "spending": figures["spending"],
             "gaps": figures["gaps"],
             "computed_at": computed_at,
@@ -111,8 +130,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def flag_list(request: HttpRequest, key: str) -> HttpResponse:
     require(request.user, "province.view")
-    flag = selectors.FLAGS_BY_KEY.get(key) or _raise404()
-    as_of_form, on = _as_of(request)
+    campaigns = _campaigns(request)
+    as_of_form = DashboardForm(request.GET, campaigns=campaigns)
+    on, campaign = _date_and_campaign(as_of_form, campaigns)
+    if key == selectors.TRANSITION_FLAG:  # links made before transitions were data: the latest one overdue
+        overdue = [c for c in campaigns if c.deadline < on] or ([campaign] if campaign else [])
+        key = selectors.campaign_flag(overdue[-1]).key if overdue else key
+    flag = selectors.flag_by_key(key, campaigns) or _raise404()
     rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
     page, query = paginate(request, rows)
     return render(
@@ -131,14 +155,18 @@ def flag_list(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
-    """The agencies behind a number of the dashboard (version, stage, milestone, category, as of a date)."""
+    """The agencies behind a number of the dashboard (edition, stage, milestone, category, as of a date)."""
     require(request.user, "province.view")
-    form = CriteriaForm(request.GET)
-    criteria = {k: v for k, v in form.cleaned_data.items() if k != "as_of" and v} if form.is_valid() else {}
-    on = (form.cleaned_data.get("as_of") if form.is_valid() else None) or timezone.localdate()
-    rows = selectors.matching(selectors.population_rows(request.user, on), on, **criteria)
+    campaigns = _campaigns(request)
+    form = CriteriaForm(request.GET, campaigns=campaigns, editions=selectors.editions())
+    on, campaign = _date_and_campaign(form, campaigns)
+    shown = ("version", "stage", "milestone", "category")
+    criteria = {k: form.cleaned_data[k] for k in shown if form.cleaned_data.get(k)} if form.is_valid() else {}
+    rows = selectors.matching(selectors.population_rows(request.user, on), on, campaign=campaign, **criteria)
     page, query = paginate(request, rows)
     described = [str(dict(form.fields[k].choices)[v]) for k, v in criteria.items()]
+    if "milestone" in criteria and campaign is not None:
+        described.insert(0, str(campaign))
     return render(
         request,
         "migrations_tracker/flag_list.html",
@@ -148,7 +176,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "on": on,
             "as_of_form": form,
             "query": query,
-            "keep": list(criteria.items()),
+            "keep": [*criteria.items(), *([("campaign", campaign.pk)] if campaign and "milestone" in criteria else [])],
         },
     )
 
@@ -216,15 +244,24 @@ SAVERS = {
     ProcessForm: lambda agency, form, upload, actor: services.process_save(
         agency=agency, process=form.instance, procedures=form.cleaned_data["procedures"], upload=upload, actor=actor
     ),
-    ReviewForm: lambda agency, form, upload, actor: services.record_save(
-        _with_agency(form.instance, agency), agency=agency, upload=upload, actor=actor
+    ReviewForm: lambda agency, form, upload, actor: services.review_create(
+        agency=agency, review=form.instance, upload=upload, actor=actor
     ),
-    ContractForm: lambda agency, form, upload, actor: services.record_save(
-        _with_agency(form.instance, agency), agency=agency, upload=upload, actor=actor
+    ContractForm: lambda agency, form, upload, actor: services.contract_create(
+        agency=agency, contract=form.instance, upload=upload, actor=actor
+    ),
+    AmendmentCheckForm: lambda agency, form, upload, actor: services.amendment_check_record(
+        agency=agency,
+        edition=form.cleaned_data["edition"],
+        considered=form.cleaned_data["considered"],
+        checked_on=form.cleaned_data["checked_on"],
+        note=form.cleaned_data["note"],
+        upload=upload,
+        actor=actor,
     ),
     MilestoneForm: lambda agency, form, upload, actor: services.milestone_record(
         agency=agency,
-        kind=form.cleaned_data["kind"],
+        step=form.cleaned_data["step"],
         date=form.cleaned_data["date"],
         note=form.cleaned_data["note"],
         upload=upload,
@@ -266,8 +303,9 @@ SECTIONS = {
     "staff": Section(gettext_lazy("ISO staff member"), StaffForm),
     "role": Section(gettext_lazy("QMS role"), RoleForm, needs_agency=True),
     "attendance": Section(gettext_lazy("Training attended"), AttendanceForm, needs_agency=True),
-    "milestone": Section(gettext_lazy("Transition milestone"), MilestoneForm),
-    "contract": Section(gettext_lazy("Consultant contract"), ContractForm),
+    "milestone": Section(gettext_lazy("Transition milestone"), MilestoneForm, needs_agency=True),
+    "contract": Section(gettext_lazy("Consultant contract"), ContractForm, needs_agency=True),
+    "amendment": Section(gettext_lazy("Amendment check"), AmendmentCheckForm),
 }
 
 

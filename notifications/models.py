@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     AUDIT_DUE = "audit_due", _("Internal audit or management review due")
     REVISION_DUE = "revision_due", _("Legal revision nearing or past its limit")
     REANNOUNCE = "reannounce", _("Re-announcement missing after a scope change")
+    TRANSITION_DUE = "transition_due", _("Transition milestones left before its deadline")
     WEEKLY_DIGEST = "weekly_digest", _("Weekly digest for DOST")
     MONTHLY_SUMMARY = "monthly_summary", _("Monthly summary for leadership")
 

@@ -10,6 +10,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings as django_settings
@@ -22,7 +23,7 @@ from agencies.models import AgencyVersion, Province, User
 from agencies.selectors import existing_on
 from inspections.models import CorrectiveAction, Finding, ReportingRound, SelfReport
 from migrations_tracker import selectors as qms
-from migrations_tracker.models import ProcessRevision, QMSProfile, Review
+from migrations_tracker.models import Milestone, ProcessRevision, QMSProfile, Review
 
 from .models import DigestOptOut, Kind, ReminderSettings
 
@@ -67,6 +68,11 @@ class Context:
         self.opted_out = set(DigestOptOut.objects.filter(user__province=province).values_list("user_id", flat=True))
         self.rows = existing_on(AgencyVersion.objects.filter(agency__province=province), on)
         self.names = dict(self.rows.values_list("agency_id", "name"))
+
+    @cached_property
+    def flags(self) -> list:
+        """The fixed flags and those of the province's transitions opened by the day."""
+        return qms.flags_for([c for c in qms.province_campaigns(self.province.pk) if c.opened_on <= self.on])
 
 
 def _self_reports(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
@@ -251,10 +257,62 @@ def _qms(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
             )
 
 
+TRANSITION_LEADS = [180, 90, 30]  # days before a transition's deadline when agencies behind are reminded
+
+
+def _transitions(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
+    """Each agency still on a transition's former edition, 180, 90 and 30 days before its deadline and
+    once after it: the milestones it has not reached yet."""
+    on = ctx.on
+    for campaign in qms.province_campaigns(ctx.province.pk):
+        if campaign.opened_on > on:
+            continue
+        days_left = (campaign.deadline - on).days
+        stage = "past" if days_left < 0 else _stage(days_left, TRANSITION_LEADS)
+        if stage is None:
+            continue
+        sources = [e.code for e in campaign.from_editions.all()]
+        behind = set(
+            qms.with_version(ctx.rows.order_by(), on)
+            .filter(version_then__in=sources)
+            .values_list("agency_id", flat=True)
+        )
+        steps = list(campaign.steps.all())
+        reached = defaultdict(set)
+        for agency_id, step_id in Milestone.objects.filter(
+            step__campaign=campaign, agency_id__in=behind, date__lte=on
+        ).values_list("agency_id", "step_id"):
+            reached[agency_id].add(step_id)
+        for agency_id in behind:
+            left = [step.name for step in steps if step.pk not in reached[agency_id]]
+            for user in ctx.secretaries.get(agency_id, []):
+                yield Candidate(
+                    Kind.TRANSITION_DUE,
+                    f"transition:{campaign.pk}:{agency_id}:{stage}",
+                    user,
+                    (
+                        _("%(transition)s: the deadline of %(date)s has passed")
+                        if stage == "past"
+                        else _("%(transition)s: deadline %(date)s")
+                    )
+                    % {"transition": campaign, "date": _d(campaign.deadline)},
+                    [
+                        _("%(agency)s is still on %(editions)s.")
+                        % {
+                            "agency": ctx.names[agency_id],
+                            "editions": ", ".join(map(str, campaign.from_editions.all())),
+                        },
+                        *([_("Milestones not reached yet:"), *left] if left else []),
+                    ],
+                    reverse("qms:profile", args=[agency_id]),
+                )
+
+
 def _behind(ctx: Context) -> tuple[dict[str, int], int, list[str]]:
     """The flag counts, the overdue corrective actions, and the agencies most behind, each with a link."""
     on = ctx.on
-    flagged = {flag.key: set(qms.flagged(ctx.rows, flag, on).values_list("agency_id", flat=True)) for flag in qms.FLAGS}
+    flags = ctx.flags
+    flagged = {flag.key: set(qms.flagged(ctx.rows, flag, on).values_list("agency_id", flat=True)) for flag in flags}
     overdue_by_agency: dict[int, int] = defaultdict(int)
     for agency_id in Finding.objects.filter(
         inspection__agency_id__in=ctx.rows.values("agency_id"),
@@ -289,7 +347,7 @@ def _digests(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
         _("%(n)s agencies apply a QMS.") % {"n": len(ctx.names)},
         _("%(n)s corrective actions are overdue.") % {"n": overdue},
     ]
-    summary += [f"{flag.label}: {counts[flag.key]}" for flag in qms.FLAGS if counts[flag.key]]
+    summary += [f"{flag.label}: {counts[flag.key]}" for flag in ctx.flags if counts[flag.key]]
     lines = [*summary, _("The agencies most behind:"), *worst]
     week = on.isocalendar()
     chosen = list(settings.digest_recipients.values_list("pk", flat=True)) or ctx.dost
@@ -315,7 +373,7 @@ def _digests(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
             )
 
 
-RULES = [_self_reports, _findings, _qms, _digests]
+RULES = [_self_reports, _findings, _qms, _transitions, _digests]
 
 
 def candidates(province: Province, on: datetime.date, settings: ReminderSettings) -> Iterator[Candidate]:

@@ -16,14 +16,14 @@ from django.utils import timezone, translation
 from agencies.models import AgencyVersion, Category, Province, Reorganisation
 from agencies.selectors import category_counts, existing_on, registry_rows
 from migrations_tracker import selectors as qms
-from migrations_tracker.models import Announcement, Attendance, Milestone, Version
+from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, Milestone, Step
 
 from ..models import CorrectiveAction, Finding, Inspection, Mode, ReportingRound, SelfReport
 from ..selectors import grouped_counts
 
 SECTIONS = [  # (key, Vietnamese heading): data-driven, so Appendix II's final fields can be mapped later
     ("population", "I. Tình hình áp dụng HTQLCL tại các cơ quan"),
-    ("transition", "II. Chuyển đổi sang TCVN ISO 9001:2015"),
+    ("transition", "II. Chuyển đổi phiên bản tiêu chuẩn"),  # named after the year's transition if only one
     ("reports", "III. Báo cáo của các cơ quan"),
     ("inspections", "IV. Kết quả kiểm tra"),
     ("findings", "V. Điểm không phù hợp và hành động khắc phục"),
@@ -40,6 +40,40 @@ def as_of(year: int) -> datetime.date:
     return min(end, today) if year == today.year else end
 
 
+def headings(figures: dict) -> dict[str, str]:
+    return {**dict(SECTIONS), "transition": figures.get("transition_heading") or dict(SECTIONS)["transition"]}
+
+
+def active_campaigns(province: Province, year: int) -> list[Campaign]:
+    """The transitions running in `year`: opened by its end, deadline not before its start."""
+    return [
+        c
+        for c in qms.province_campaigns(province.pk)
+        if c.opened_on <= datetime.date(year, 12, 31) and c.deadline >= datetime.date(year, 1, 1)
+    ]
+
+
+def _completing_step(campaign: Campaign) -> Step | None:
+    """The milestone that says an agency has moved: the one an announcement completes, else the last."""
+    steps = list(campaign.steps.all())
+    return next((s for s in steps if s.completed_by == Step.CompletedBy.ANNOUNCEMENT), steps[-1] if steps else None)
+
+
+def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dict]:
+    shown = []
+    for campaign in campaigns:
+        step = _completing_step(campaign)
+        by_category = qms.transition_by_category(rows, on, campaign)
+        shown.append(
+            {
+                "title": f"Chuyển đổi sang {campaign.to_edition.title_vi}",
+                "deadline": campaign.deadline.strftime("%d/%m/%Y"),
+                "rows": [(row["label"], row["total"], row[step.key] if step else 0) for row in by_category],
+            }
+        )
+    return shown
+
+
 def annual_figures(province: Province, year: int) -> dict:
     on = as_of(year)
     start = datetime.date(year, 1, 1)
@@ -51,7 +85,10 @@ def annual_figures(province: Province, year: int) -> dict:
         severities = [(key, str(label)) for key, label in Finding.Severity.choices]
         statuses = [(key, str(label)) for key, label in Finding.Status.choices]
         kinds = [(key, str(label)) for key, label in Reorganisation.Kind.choices]
-        flag_labels = {flag.key: str(flag.label) for flag in qms.FLAGS}
+        campaigns = active_campaigns(province, year)
+        flag_list = qms.flags_for(campaigns)
+        flag_labels = {flag.key: str(flag.label) for flag in flag_list}
+        edition_titles = {e.code: e.title_vi for e in qms.editions()}
     by_category = category_counts(rows)
     changes = dict(
         Reorganisation.objects.filter(province=province, effective_date__range=(start, on))
@@ -60,7 +97,7 @@ def annual_figures(province: Province, year: int) -> dict:
         .values_list("kind", "n")
     )
     announced = qms.version_counts(rows, on)
-    transition = qms.transition_by_category(rows, on)
+    transitions = _transitions(rows, on, campaigns)
     reporting_round = ReportingRound.objects.filter(province=province, year=year).first()
     report_states = {}
     if reporting_round is not None:
@@ -89,7 +126,7 @@ def annual_figures(province: Province, year: int) -> dict:
     )
     spending = qms.spending(rows, on)
     trained = Attendance.objects.filter(course__province=province, course__start_date__range=(start, on)).count()
-    flags = qms.flag_counts(rows, on)
+    flags = qms.flag_counts(rows, on, flag_list)
 
     latest_inspection = {
         agency_id: (mode, conclusion)
@@ -100,16 +137,27 @@ def annual_figures(province: Province, year: int) -> dict:
     open_by_agency = Counter(
         findings.exclude(status=Finding.Status.CLOSED).values_list("inspection__agency_id", flat=True)
     )
+    latest = campaigns[-1] if campaigns else None  # the annex shows the newest transition of the year
+    completing = _completing_step(latest) if latest else None
     reannounced = set(
-        Milestone.objects.filter(
-            kind=Milestone.Kind.REANNOUNCED, date__lte=on, agency_id__in=rows.values("agency_id")
-        ).values_list("agency_id", flat=True)
+        Milestone.objects.filter(step=completing, date__lte=on, agency_id__in=rows.values("agency_id")).values_list(
+            "agency_id", flat=True
+        )
+        if completing
+        else []
     )
     version_of = dict(qms.with_version(rows.order_by(), on).values_list("agency_id", "version_then"))
     mode_labels, conclusion_labels, category_labels = dict(Mode.choices), dict(conclusions), dict(categories)
     with translation.override("vi"):
         mode_labels = {k: str(v) for k, v in Mode.choices}
-        version_labels = {k: str(v) for k, v in Version.choices}
+    version_labels = {NONE: "Chưa áp dụng", **edition_titles}
+    # Every edition agencies are announced on, and those the year's transitions lead from or to.
+    shown_editions = [
+        code
+        for code in edition_titles
+        if announced.get(code)
+        or any(code == c.to_edition_id or code in {e.code for e in c.from_editions.all()} for c in campaigns)
+    ]
     annex = []
     for row in registry_rows(versions, as_of=on).iterator(chunk_size=2000):
         mode, conclusion = latest_inspection.get(row.agency_id, ("", ""))
@@ -118,7 +166,7 @@ def annual_figures(province: Province, year: int) -> dict:
                 row.agency.code,
                 row.name,
                 category_labels[row.category],
-                version_labels[version_of.get(row.agency_id) or Version.NONE],
+                version_labels.get(version_of.get(row.agency_id) or NONE, version_of.get(row.agency_id)),
                 "x" if row.agency_id in reannounced else "",
                 mode_labels.get(mode, ""),
                 conclusion_labels.get(conclusion, ""),
@@ -133,10 +181,11 @@ def annual_figures(province: Province, year: int) -> dict:
         "by_category": [(label, by_category.get(key, 0)) for key, label in categories],
         "changes": [(label, changes.get(key, 0)) for key, label in kinds if changes.get(key)],
         "announced": [
-            *[(version_labels[k], announced.get(k, 0)) for k in (Version.ISO_2008, Version.ISO_2015)],
-            ("chưa công bố", announced.get(Version.NONE, 0)),
+            *[(version_labels[k], announced.get(k, 0)) for k in shown_editions],
+            ("chưa công bố", announced.get(NONE, 0)),
         ],
-        "transition": [(row["label"], row["total"], row["reannounced"]) for row in transition],
+        "transitions": transitions,
+        "transition_heading": f"II. {transitions[0]['title']}" if len(transitions) == 1 else "",
         "announcements_in_year": Announcement.objects.filter(
             agency_id__in=rows.values("agency_id"), decision_date__range=(start, on)
         ).count(),
@@ -166,7 +215,7 @@ def annual_figures(province: Province, year: int) -> dict:
             "Tên cơ quan",
             "Loại cơ quan",
             "Tiêu chuẩn đã công bố",
-            "Chuyển đổi 2015",
+            f"Chuyển đổi {latest.to_edition_id}" if latest else "Chuyển đổi",
             "Hình thức kiểm tra",
             "Kết luận",
             "Điểm chưa khắc phục",

@@ -23,7 +23,7 @@ from django.utils import translation
 from agencies.templatetags.iso import dotted
 from iso_tracker.spreadsheets import safe_cell, safe_row
 
-from .data import SECTIONS
+from .data import headings
 
 STATIC_PREFIX = "static:"
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def render_html(figures: dict, narrative: dict, *, include_annex: bool = True) -
             {
                 "f": figures,
                 "n": narrative,
-                "headings": dict(SECTIONS),
+                "headings": headings(figures),
                 "rows": section_rows(figures),
                 "include_annex": include_annex,
             },
@@ -157,8 +157,9 @@ def render_xlsx(figures: dict, narrative: dict, out) -> None:
     book = Workbook(write_only=True)
     summary = book.create_sheet("Tổng hợp")
     summary.append([safe_cell(f"Báo cáo kết quả áp dụng HTQLCL năm {figures['year']}: {figures['province']}")])
+    titles = headings(figures)
     for key, rows in section_rows(figures).items():
-        summary.append([safe_cell(dict(SECTIONS)[key])])
+        summary.append([safe_cell(titles[key])])
         for label, value in rows:
             summary.append(safe_row([label, value]))
     annex = book.create_sheet("Phụ lục")
@@ -179,15 +180,15 @@ def render_docx(figures: dict, narrative: dict, out) -> None:
         f"UBND TỈNH {figures['province'].upper()}\nSỞ KHOA HỌC VÀ CÔNG NGHỆ\nSố: {narrative.get('number') or '…'}"
     )
     document.add_heading(f"BÁO CÁO\nKết quả áp dụng, duy trì HTQLCL theo TCVN ISO 9001 năm {figures['year']}", level=1)
-    headings = dict(SECTIONS)
+    titles = headings(figures)
     for key, rows in section_rows(figures).items():
-        document.add_heading(headings[key], level=2)
+        document.add_heading(titles[key], level=2)
         table = document.add_table(rows=0, cols=2)
         for label, value in rows:
             cells = table.add_row().cells
             cells[0].text, cells[1].text = str(label), str(dotted(value))
     for key in ("assessment", "difficulties", "proposals"):
-        document.add_heading(headings[key], level=2)
+        document.add_heading(titles[key], level=2)
         document.add_paragraph(narrative.get(key) or "")
     document.add_heading("Phụ lục: Danh sách cơ quan", level=2)
     annex = document.add_table(rows=1, cols=len(figures["annex_headers"]))
@@ -210,7 +211,12 @@ def section_rows(f: dict) -> dict[str, list[tuple[str, object]]]:
         ],
         "transition": [
             *[(f"Công bố theo {k}" if k != "chưa công bố" else "Chưa công bố", n) for k, n in f["announced"]],
-            *[(f"Đã chuyển đổi: {label}", f"{done}/{total}") for label, total, done in f["transition"]],
+            *[
+                (f"{prefix}Đã chuyển đổi: {label}", f"{done}/{total}")
+                for t in f["transitions"]
+                for prefix in [f"{t['title']} (hạn {t['deadline']}) — " if len(f["transitions"]) > 1 else ""]
+                for label, total, done in t["rows"]
+            ],
             ("Quyết định công bố trong năm", f["announcements_in_year"]),
         ],
         "reports": [

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from agencies.models import AgencyVersion, Province
 from agencies.selectors import existing_on
 from migrations_tracker import selectors as qms
-from migrations_tracker.models import Version
+from migrations_tracker.models import NONE
 
 from ..models import Finding
 from .data import annual_figures
@@ -39,12 +39,17 @@ def bar_chart(rows: list[tuple[str, int]], *, total: int | None = None, width: i
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
 
 
+def _flags(province: Province, on: datetime.date) -> list[qms.Flag]:
+    """The flags of the province as of `on`: the fixed ones and those of its transitions opened by then."""
+    return qms.flags_for([c for c in qms.province_campaigns(province.pk) if c.opened_on <= on])
+
+
 def most_behind(province: Province, on: datetime.date, limit: int = 10) -> list[tuple[str, int, list[str]]]:
     rows = existing_on(AgencyVersion.objects.filter(agency__province=province), on)
     names = dict(rows.values_list("agency_id", "name"))
     problems: dict[int, list[str]] = defaultdict(list)
     with translation.override("vi"):
-        for flag in qms.FLAGS:
+        for flag in _flags(province, on):
             for agency_id in qms.flagged(rows, flag, on).values_list("agency_id", flat=True):
                 problems[agency_id].append(str(flag.label))
     overdue = defaultdict(int)
@@ -66,12 +71,12 @@ def summary_pdf(province: Province, on: datetime.date | None = None) -> bytes:
     versions = qms.version_counts(rows, on)
     with translation.override("vi"):
         version_rows = [
-            ("TCVN ISO 9001:2015", versions.get(Version.ISO_2015, 0)),
-            ("TCVN ISO 9001:2008", versions.get(Version.ISO_2008, 0)),
-            ("Chưa công bố", versions.get(Version.NONE, 0)),
+            *[(e.title_vi, versions[e.code]) for e in reversed(qms.editions()) if versions.get(e.code)],
+            ("Chưa công bố", versions.get(NONE, 0)),
         ]
-        counts = qms.flag_counts(rows, on)
-        flag_rows = [(str(flag.label), counts[flag.key]) for flag in qms.FLAGS]
+        flags = _flags(province, on)
+        counts = qms.flag_counts(rows, on, flags)
+        flag_rows = [(str(flag.label), counts[flag.key]) for flag in flags]
     total = sum(versions.values())
     year = annual_figures(province, on.year)
     context = {

@@ -17,7 +17,7 @@ from iso_tracker.permissions import can, province_scope, require
 from ..forms import NarrativeForm
 from ..models import AnnualReport, ReportFile
 from . import services
-from .data import SECTIONS, annual_figures
+from .data import annual_figures, headings
 from .render import section_rows
 
 # Said when the job queue cannot be reached: nothing was queued and nothing is left half-made.
@@ -73,7 +73,7 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
             "form": form,
             "figures": figures,
             "rows": section_rows(figures),
-            "headings": dict(SECTIONS),
+            "headings": headings(figures),
             "files": report.files.all() if report.pk else [],
             "in_progress": bool(report.pk)
             and report.files.filter(status__in=[ReportFile.Status.QUEUED, ReportFile.Status.RUNNING]).exists(),

@@ -115,7 +115,7 @@ def test_prefilled_from_last_year_and_from_what_the_app_knows(round_2025, agency
         actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
-            decision_number="7/QĐ-SKHCN", decision_date=D(2019, 12, 1), version="2015", scope="x"
+            decision_number="7/QĐ-SKHCN", decision_date=D(2019, 12, 1), edition_id="2015", scope="x"
         ),
     )
     report = services.report_for(actor=SYSTEM, reporting_round=round_2025, agency=agency)

@@ -76,7 +76,7 @@ def _upload(client, agency):
     return client.post(
         reverse("qms:profile_edit", args=[agency.pk]),
         {
-            "version": "2015",
+            "edition": "2015",
             "stage": "applying",
             "quality_policy": "Chính sách chất lượng năm 2026",
             "quality_objectives": "",

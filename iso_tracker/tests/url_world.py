@@ -22,7 +22,7 @@ from inspections.models import (
     ReportingRound,
     SelfReport,
 )
-from migrations_tracker.models import AdministrativeProcedure, LegalChange, Process, ProcessRevision
+from migrations_tracker.models import AdministrativeProcedure, Campaign, LegalChange, Process, ProcessRevision
 from migrations_tracker.selectors import FLAGS
 from notifications.models import Notification, Reminder
 
@@ -97,8 +97,15 @@ def build_world() -> World:
     finding = Finding.objects.filter(inspection__agency=agency).first()
     onsite = Inspection.objects.filter(agency=agency).order_by("mode").first()
 
+    campaign = Campaign.objects.filter(province=province).order_by("-opened_on").first()
+    step = campaign.steps.order_by("-order").first()
     a = {"pk": agency.pk}
     world.kwargs = {
+        "qms:edition_edit": {"pk": campaign.to_edition.pk},
+        "qms:campaign": {"pk": campaign.pk},
+        "qms:campaign_edit": {"pk": campaign.pk},
+        "qms:step_edit": {"pk": campaign.pk, "step_pk": step.pk},
+        "qms:step_delete": {"pk": campaign.pk, "step_pk": step.pk},
         "agencies:detail": a,
         "agencies:edit": a,
         "agencies:document": {"uuid": document.uuid},

@@ -11,7 +11,7 @@ def test_dost_follows_a_flag_from_the_dashboard_to_an_agency(page, live_server):
     sign_in(page, live_server.url, "dost")
     page.click(".navbar a:has-text('HTQLCL toàn tỉnh')")
     page.wait_for_selector("[data-testid=flags]")
-    assert page.inner_text("[data-testid=flag-transition_overdue]") == "4"
+    assert page.inner_text("[data-testid=flag-transition-2015]") == "4"
     shot(page, "20-qms-dashboard")
     page.fill("input[name=as_of]", "31/12/2019")
     page.click("button:has-text('Xem')")

@@ -32,7 +32,8 @@ def test_demo_flags_on_a_set_day_link_to_the_agencies_behind_them(dost_demo):
     """As of 27/11/2026, the day the demo's story reaches (not "today": the test must pass in any year)."""
     response = dost_demo.get(reverse("qms:dashboard"), {"as_of": "27/11/2026"})
     counts = {flag.key: n for flag, n in response.context["flags"]}
-    assert counts["transition_overdue"] == 4
+    assert counts["transition-2015"] == 4  # still on 2008 after 30/06/2021
+    assert counts["transition-2026"] == 0  # the 2015 → 2026 transition runs until 30/09/2029
     assert counts["untrained_staff"] == 5
     # SGTVT, CCKL and TW-TK skipped their last audit (STTTT did too, but merged away in 2025); the ward
     # formed on 1/7/2025 has not held its first one yet.
@@ -40,8 +41,11 @@ def test_demo_flags_on_a_set_day_link_to_the_agencies_behind_them(dost_demo):
     assert counts["scope_not_reannounced"] == 2
     assert counts["revision_overdue"] == 1
     assert counts["orphan_processes"] == 3
-    listing = dost_demo.get(reverse("qms:flag", args=["transition_overdue"]), {"as_of": "27/11/2026"})
+    listing = dost_demo.get(reverse("qms:flag", args=["transition-2015"]), {"as_of": "27/11/2026"})
     assert sorted(row.agency.code for row in listing.context["page"]) == ["BQLKKT", "CCTL", "SNGV", "TW-HQ"]
+    # the address the flag had before transitions were data still leads to the same agencies
+    legacy = dost_demo.get(reverse("qms:flag", args=["transition_overdue"]), {"as_of": "27/11/2026"})
+    assert [row.pk for row in legacy.context["page"]] == [row.pk for row in listing.context["page"]]
     for flag, _n in response.context["flags"]:
         assert f'data-testid="flag-{flag.key}" href="/qms/flags/{flag.key}/' in response.content.decode()
 
@@ -55,12 +59,14 @@ def test_each_agencys_flags_agree_with_the_province_lists(demo):
     dost = User.objects.get(username="dost")
     for on in (datetime.date(2019, 12, 31), datetime.date(2026, 11, 27)):
         rows = selectors.population(dost, on)
+        campaigns = selectors.province_campaigns(dost.province_id)
         listed = {
             flag.key: set(selectors.flagged(rows, flag, on).values_list("agency_id", flat=True))
-            for flag in selectors.FLAGS
+            for flag in selectors.flags_for(campaigns)
         }
+        assert {"transition-2015", "transition-2026"} <= set(listed)
         for agency in Agency.objects.filter(pk__in=rows.values("agency_id")):
-            own = {flag.key for flag in selectors.agency_flags(agency, on)}
+            own = {flag.key for flag in selectors.agency_flags(agency, on, campaigns)}
             assert own == {key for key, ids in listed.items() if agency.pk in ids}, (on, agency.code)
 
 

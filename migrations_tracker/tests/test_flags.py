@@ -24,7 +24,10 @@ D = datetime.date
 
 
 def flags(agency, on):
-    return {flag.key for flag in selectors.agency_flags(agency, on)}
+    campaigns = selectors.province_campaigns(agency.province_id)
+    keys = {flag.key for flag in selectors.agency_flags(agency, on, campaigns)}
+    # a transition's flag by the name it had when there was one transition
+    return {"transition_overdue" if key.startswith("transition-") else key for key in keys}
 
 
 def announce(agency, on, version="2008"):
@@ -32,7 +35,7 @@ def announce(agency, on, version="2008"):
         actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
-            decision_number=f"{on:%Y%m%d}/QĐ", decision_date=on, version=version, scope="Toàn bộ thủ tục"
+            decision_number=f"{on:%Y%m%d}/QĐ", decision_date=on, edition_id=version, scope="Toàn bộ thủ tục"
         ),
     )
 
@@ -74,7 +77,11 @@ def test_scope_change_needs_a_reannouncement(agency, other_agency):
         actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
-            is_reannouncement=True, decision_number="9/QĐ", decision_date=D(2021, 5, 1), version="2008", scope="Mở rộng"
+            is_reannouncement=True,
+            decision_number="9/QĐ",
+            decision_date=D(2021, 5, 1),
+            edition_id="2008",
+            scope="Mở rộng",
         ),
     )
     assert "scope_not_reannounced" not in flags(agency, D(2021, 5, 1))
@@ -164,7 +171,7 @@ def test_an_internal_auditor_without_training_is_not_flagged(province, agency):
     assert "untrained_staff" not in flags(agency, D(2021, 1, 1))
 
 
-def test_transition_overdue_only_after_the_deadline(agency, other_agency, province):
+def test_transition_overdue_only_after_the_deadline(agency, other_agency, province, transition_2015):
     announce(agency, D(2015, 5, 1))
     announce(other_agency, D(2015, 5, 1))
     announce(other_agency, D(2020, 12, 1), version="2015")
@@ -176,20 +183,25 @@ def test_transition_overdue_only_after_the_deadline(agency, other_agency, provin
     assert "transition_overdue" not in flags(new, D(2021, 7, 1))
 
 
-def test_reannouncing_on_2015_completes_the_transition(agency):
+def test_reannouncing_on_2015_completes_the_transition(agency, transition_2015):
     announce(agency, D(2015, 5, 1))
-    assert agency.qms.version == "2008"
+    assert agency.qms.edition_id == "2008"
     announce(agency, D(2019, 12, 5), version="2015")
     agency.qms.refresh_from_db()
-    assert agency.qms.version == "2015" and agency.qms.stage == "announced"
-    assert agency.milestones.get(kind="reannounced").date == D(2019, 12, 5)
+    assert agency.qms.edition_id == "2015" and agency.qms.stage == "announced"
+    assert agency.milestones.get(step__key="reannounced").date == D(2019, 12, 5)
+
+
+def test_an_agency_new_to_iso_does_not_complete_a_transition(agency, transition_2015):
+    announce(agency, D(2019, 12, 5), version="2015")  # never on 2008: nothing to move from
+    assert not agency.milestones.exists()
 
 
 def test_dashboard_counts_match_each_flag_list(dost, agency, other_agency):
     Review.objects.create(agency=agency, kind="audit", date=D(2026, 1, 1))
     on = D(2026, 6, 1)
     rows = selectors.population(dost, on)
-    counts = selectors.flag_counts(rows, on)
+    counts = selectors.flag_counts(rows, on, selectors.FLAGS)
     for flag in selectors.FLAGS:
         assert counts[flag.key] == selectors.flagged(rows, flag, on).count(), flag.key
     assert counts["no_internal_audit"] == 1 and counts["no_management_review"] == 2

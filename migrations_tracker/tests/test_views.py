@@ -27,7 +27,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ANNOUNCEMENT = {
     "decision_number": "15/QĐ-SKHCN",
     "decision_date": "15/09/2016",
-    "version": "2008",
+    "edition": "2008",
     "scope": "Toàn bộ thủ tục hành chính",
     "posted_at_office": "on",
 }
@@ -205,14 +205,14 @@ def test_dashboard_as_of_date_and_spending(dost_client, agency, other_agency):
         actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
-            decision_number="1", decision_date=datetime.date(2016, 1, 1), version="2008", scope="x"
+            decision_number="1", decision_date=datetime.date(2016, 1, 1), edition_id="2008", scope="x"
         ),
     )
     services.announcement_create(
         actor=SYSTEM,
         agency=agency,
         announcement=Announcement(
-            decision_number="2", decision_date=datetime.date(2019, 12, 1), version="2015", scope="x"
+            decision_number="2", decision_date=datetime.date(2019, 12, 1), edition_id="2015", scope="x"
         ),
     )
     dost_client.post(
@@ -337,7 +337,7 @@ def test_opening_the_profile_form_writes_nothing_and_a_stale_save_is_refused(dos
     url = reverse("qms:profile_edit", args=[agency.pk])
     assert dost_client.get(url).status_code == 200
     assert not QMSProfile.objects.exists(), "a GET writes nothing"
-    base = {"version": "2015", "stage": "applying", "quality_policy": "", "quality_objectives": ""}
+    base = {"edition": "2015", "stage": "applying", "quality_policy": "", "quality_objectives": ""}
     assert dost_client.post(url, {**base, "quality_policy": "Chính sách một"}).status_code == 302
     revision = QMSProfile.objects.get().revision
     # Both open the form at this revision; the secretary saves first, DOST's later save is refused.
