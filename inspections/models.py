@@ -261,7 +261,12 @@ class Finding(models.Model):
         Inspection, on_delete=models.CASCADE, related_name="findings", verbose_name=_("inspection")
     )
     item = models.CharField(_("checklist item"), max_length=32)
-    clause = models.CharField(_("ISO 9001:2015 clause"), max_length=20, blank=True, help_text=_("e.g. 9.2"))
+    clause = models.CharField(
+        _("clause of the standard"),
+        max_length=20,
+        blank=True,
+        help_text=_("e.g. 9.2, of the edition the agency applies"),
+    )
     severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
     description = models.TextField(_("finding"))
     due_on = models.DateField(_("corrective action due on"), null=True, blank=True)

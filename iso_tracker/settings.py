@@ -5,7 +5,6 @@ SQLite unless DATABASE_URL is set; embedded background jobs unless REDIS_URL is 
 with DEBUG off the app refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
-import datetime
 import ipaddress
 import os
 from datetime import timedelta
@@ -339,8 +338,7 @@ PLAN_PDF_INLINE_MAX = env_int("PLAN_PDF_INLINE_MAX", 300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
-# The QMS rules. The deadline of the 2008 → 2015 transition (MOST letter 419/BKHCN-TĐC, 2018).
-TRANSITION_DEADLINE = datetime.date.fromisoformat(os.environ.get("TRANSITION_DEADLINE", "2021-06-30"))
+# The QMS rules. (The deadline of each transition between editions is data: /qms/transitions/.)
 # Caps on consultant spending for a first build, per agency category, in VND (Circular 116/2015/TT-BTC,
 # art. 4): 45m for a department or district People's Committee, 33m for a sub-department or district
 # office, communes 80% of the district committee's. Central agencies follow their ministry (no cap here).

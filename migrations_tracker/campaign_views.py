@@ -63,7 +63,11 @@ def edition_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved: %(what)s.") % {"what": edition})
             return redirect("qms:editions")
-    context = {"form": form, "title": str(edition), "back": ("qms:editions", None, _("Editions of the standard"))}
+    context = {
+        "form": form,
+        "title": f"{edition} · {edition.code}",
+        "back": ("qms:editions", None, _("Editions of the standard")),
+    }
     return _page(request, "simple_form.html", context, form)
 
 

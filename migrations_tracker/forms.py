@@ -238,8 +238,7 @@ class EditionForm(forms.ModelForm):
             pk=self.instance.pk
         )
         if self.instance.pk:
-            self.fields["code"].disabled = True  # records name the edition by it
-            self.fields["code"].help_text = _("Records name the edition by its code: it cannot change.")
+            del self.fields["code"]  # records name the edition by it: it never changes
 
     def clean(self):
         data = super().clean()

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import simple_history.models
 import datetime
+import os
 
 from django.conf import settings
 from django.db import migrations, models
@@ -13,6 +14,8 @@ EDITIONS = [
     ("2008", "TCVN ISO 9001:2008", "ISO 9001:2008", datetime.date(2008, 11, 15), "withdrawn"),
     ("2015", "TCVN ISO 9001:2015", "ISO 9001:2015", datetime.date(2015, 9, 15), "in_force"),
 ]
+# An install that had set another deadline (the former TRANSITION_DEADLINE setting) keeps it.
+DEADLINE = datetime.date.fromisoformat(os.environ.get("TRANSITION_DEADLINE", "2021-06-30"))
 STEPS = [
     ("trained", "Đào tạo cán bộ về phiên bản 2015", "Staff trained on the 2015 version", ""),
     ("consultant", "Thuê tư vấn", "Consultant engaged", ""),
@@ -41,7 +44,7 @@ def forward(apps, schema_editor):
             province=province,
             to_edition=editions["2015"],
             opened_on=datetime.date(2015, 9, 15),
-            deadline=datetime.date(2021, 6, 30),
+            deadline=DEADLINE,
             basis="419/BKHCN-TĐC (2018)",
         )
         campaign.from_editions.add(editions["2008"])

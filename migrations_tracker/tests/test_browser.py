@@ -37,7 +37,7 @@ def test_secretary_records_an_announcement_with_its_file_and_downloads_it(page, 
     page.check("input[name=is_reannouncement]")
     page.fill("input[name=decision_number]", "88/QĐ-SNGV")
     page.fill("input[name=decision_date]", "20/11/2026")
-    page.select_option("select[name=version]", "2015")
+    page.select_option("select[name=edition]", "2015")
     page.fill("textarea[name=scope]", "Toàn bộ thủ tục hành chính thuộc thẩm quyền của Sở Ngoại vụ")
     fake = tmp_path / "quyet-dinh.pdf"
     fake.write_bytes(b"MZ\x90\x00 not a pdf")
@@ -58,3 +58,40 @@ def test_secretary_records_an_announcement_with_its_file_and_downloads_it(page, 
     assert download.value.suggested_filename == "quyet-dinh-cong-bo.pdf"
     assert "Quá hạn chuyển đổi" not in page.inner_text("main")  # re-announced on 2015: transition done
     shot(page, "25-qms-profile-after-announcement")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_transition_pages_are_accessible_and_fit_a_phone(browser, live_server, width):
+    """axe-core (bundled by axe-playwright-python) finds nothing critical or serious, and nothing
+    scrolls sideways, on the pages of editions and transitions, at a desktop's and a phone's width."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from agencies.models import Agency
+    from conftest import seed_demo_quietly
+    from migrations_tracker.models import Campaign
+
+    seed_demo_quietly()
+    campaign = Campaign.objects.get(to_edition="2026")
+    agency = Agency.objects.get(code="SKHCN")
+    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        sign_in(page, live_server.url, "dost")
+        for name, path in (
+            ("dashboard", "/qms/"),
+            ("transitions", "/qms/transitions/"),
+            ("transition", campaign.get_absolute_url()),
+            ("editions", "/qms/editions/"),
+            ("profile", f"/qms/agencies/{agency.pk}/"),
+            ("milestone", f"/qms/agencies/{agency.pk}/add/milestone/"),
+        ):
+            page.goto(f"{live_server.url}{path}")
+            shot(page, f"24-editions-{name}-{width}")
+            violations = Axe().run(page).response["violations"]
+            grave = [(v["id"], len(v["nodes"])) for v in violations if v["impact"] in ("critical", "serious")]
+            assert grave == [], (path, grave)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)
+    finally:
+        context.close()

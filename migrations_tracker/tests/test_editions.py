@@ -236,7 +236,8 @@ def test_bad_transitions_come_back_with_a_message(province, dost_client, transit
     page = response.content.decode()
     assert "không thể bắt đầu từ chính phiên bản" in page and "Hạn cuối không thể trước ngày mở" in page
     assert 'value="01/10/2026"' in page  # what was typed is kept
-    again = dost_client.post(reverse("qms:campaigns"), {**data, "from_editions": [], "deadline": "01/01/2030"})
+    older = Edition.objects.get(code="2008")
+    again = dost_client.post(reverse("qms:campaigns"), {**data, "from_editions": [older.pk], "deadline": "01/01/2030"})
     assert again.status_code == 400 and "đã có một đợt chuyển đổi sang phiên bản này" in again.content.decode()
     # A milestone agencies reached cannot be removed; an unused one can.
     step = transition_2015.steps.get(key="trained")
