@@ -113,7 +113,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "province.view")
     campaign = get_object_or_404(_campaigns(request).prefetch_related("from_editions"), pk=pk)
     may_edit = can(request.user, "campaigns.manage", campaign)
-    form = StepForm(request.POST or None, instance=Step(campaign=campaign)) if may_edit else None
+    steps = list(campaign.steps.all())
+    next_order = {"order": max((s.order for s in steps), default=0) + 1}
+    form = StepForm(request.POST or None, instance=Step(campaign=campaign), initial=next_order) if may_edit else None
     if request.method == "POST":
         require(request.user, "campaigns.manage", campaign)
         if form.is_valid():
@@ -135,7 +137,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sources = list(campaign.from_editions.all())
     context = {
         "campaign": campaign,
-        "steps": [(step, reached.get(step.pk, 0)) for step in campaign.steps.all()],
+        "steps": [(step, reached.get(step.pk, 0)) for step in steps],
         "on_sources": sum(versions.get(e.code, 0) for e in sources),
         "on_target": versions.get(campaign.to_edition_id, 0),
         "sources": sources,

@@ -97,7 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         rows = figures["campaigns"][str(campaign.pk)]["transition"]
         transition = [{**row, "label": categories[row["category"]]} for row in rows]
     editions = [  # those agencies are on, and those in use on the day (not withdrawn, published by then)
-        (e.code, e.title, versions.get(e.code, 0))
+        (e.code, e.iso_edition or e.title, versions.get(e.code, 0))
         for e in selectors.editions()
         if versions.get(e.code) or (e.status != e.Status.WITHDRAWN and (e.published_on is None or e.published_on <= on))
     ]
