@@ -5,6 +5,8 @@ and edits their milestones; leadership reads both. Rules: `iso_tracker.permissio
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,6 +26,18 @@ from .forms import CampaignForm, EditionForm, StepForm
 from .models import Campaign, Edition, Milestone, Step
 
 
+def _saved(request: HttpRequest, form, save: Callable[[], object]) -> bool:
+    """A valid POST of `form`, saved by `save` (a service); False with the service's refusal on the form."""
+    if request.method != "POST" or form is None or not form.is_valid():
+        return False
+    try:
+        save()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True
+
+
 def _page(request: HttpRequest, template: str, context: dict, form) -> HttpResponse:
     status = 400 if form is not None and form.is_bound and form.errors else 200
     return render(request, f"migrations_tracker/{template}", context, status=status)
@@ -37,14 +51,9 @@ def edition_list(request: HttpRequest) -> HttpResponse:
     form = EditionForm(request.POST or None) if may_edit else None
     if request.method == "POST":
         require(request.user, "editions.manage")
-        if form.is_valid():
-            try:
-                edition = services.edition_save(edition=form.instance, actor=request.user)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved: %(what)s.") % {"what": edition})
-                return redirect("qms:editions")
+    if _saved(request, form, lambda: services.edition_save(edition=form.instance, actor=request.user)):
+        messages.success(request, _("Saved: %(what)s.") % {"what": form.instance})
+        return redirect("qms:editions")
     editions = Edition.objects.select_related("amendment_of")
     return _page(request, "editions.html", {"editions": editions, "form": form, "may_edit": may_edit}, form)
 
@@ -55,14 +64,9 @@ def edition_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "editions.manage")
     edition = get_object_or_404(Edition, pk=pk)
     form = EditionForm(request.POST or None, instance=edition)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.edition_save(edition=form.instance, actor=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved: %(what)s.") % {"what": edition})
-            return redirect("qms:editions")
+    if _saved(request, form, lambda: services.edition_save(edition=form.instance, actor=request.user)):
+        messages.success(request, _("Saved: %(what)s.") % {"what": edition})
+        return redirect("qms:editions")
     context = {
         "form": form,
         "title": f"{edition} · {edition.code}",
@@ -84,23 +88,14 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None) if may_open else None
     if request.method == "POST":
         require(request.user, "campaigns.manage", province)
-        if form.is_valid():
-            try:
-                campaign = services.campaign_open(
-                    province=province,
-                    actor=request.user,
-                    template=form.cleaned_data["template"],
-                    from_editions=form.cleaned_data["from_editions"],
-                    to_edition=form.cleaned_data["to_edition"],
-                    opened_on=form.cleaned_data["opened_on"],
-                    deadline=form.cleaned_data["deadline"],
-                    basis=form.cleaned_data["basis"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The transition is open: check its milestones."))
-                return redirect(campaign)
+    opened = []
+    if _saved(
+        request,
+        form,
+        lambda: opened.append(services.campaign_open(province=province, actor=request.user, **form.cleaned_data)),
+    ):
+        messages.success(request, _("The transition is open: check its milestones."))
+        return redirect(opened[0])
     campaigns = _campaigns(request).prefetch_related("from_editions").annotate(n_steps=Count("steps"))
     return _page(request, "campaigns.html", {"campaigns": campaigns, "form": form}, form)
 
@@ -118,14 +113,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = StepForm(request.POST or None, instance=Step(campaign=campaign), initial=next_order) if may_edit else None
     if request.method == "POST":
         require(request.user, "campaigns.manage", campaign)
-        if form.is_valid():
-            try:
-                services.step_save(step=form.instance, actor=request.user)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved: %(what)s.") % {"what": form.instance})
-                return redirect(campaign)
+    if _saved(request, form, lambda: services.step_save(step=form.instance, actor=request.user)):
+        messages.success(request, _("Saved: %(what)s.") % {"what": form.instance})
+        return redirect(campaign)
     today = timezone.localdate()
     population = selectors.population(request.user, today)
     reached = dict(
@@ -154,16 +144,12 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(_campaigns(request), pk=pk)
     require(request.user, "campaigns.manage", campaign)
     form = CampaignForm(request.POST or None, instance=campaign)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.campaign_update(
-                campaign=form.instance, actor=request.user, from_editions=form.cleaned_data["from_editions"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect(campaign)
+    save = lambda: services.campaign_update(  # noqa: E731
+        campaign=form.instance, actor=request.user, from_editions=form.cleaned_data["from_editions"]
+    )
+    if _saved(request, form, save):
+        messages.success(request, _("The changes were saved."))
+        return redirect(campaign)
     context = {"form": form, "title": _("Change the transition"), "back": ("qms:campaign", campaign.pk, campaign)}
     return _page(request, "simple_form.html", context, form)
 
@@ -175,14 +161,9 @@ def step_edit(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     require(request.user, "campaigns.manage", campaign)
     step = get_object_or_404(campaign.steps, pk=step_pk)
     form = StepForm(request.POST or None, instance=step)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.step_save(step=form.instance, actor=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect(campaign)
+    if _saved(request, form, lambda: services.step_save(step=form.instance, actor=request.user)):
+        messages.success(request, _("The changes were saved."))
+        return redirect(campaign)
     context = {"form": form, "title": step.name, "back": ("qms:campaign", campaign.pk, campaign)}
     return _page(request, "simple_form.html", context, form)
 

@@ -31,6 +31,7 @@ from .forms import (
     AffectedProcessesForm,
     AmendmentCheckForm,
     AnnouncementForm,
+    AsOfForm,
     AttendanceForm,
     ContractForm,
     CourseForm,
@@ -130,13 +131,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def flag_list(request: HttpRequest, key: str) -> HttpResponse:
     require(request.user, "province.view")
-    campaigns = _campaigns(request)
-    as_of_form = DashboardForm(request.GET, campaigns=campaigns)
-    on, campaign = _date_and_campaign(as_of_form, campaigns)
-    if key == selectors.TRANSITION_FLAG:  # links made before transitions were data: the latest one overdue
-        overdue = [c for c in campaigns if c.deadline < on] or ([campaign] if campaign else [])
-        key = selectors.campaign_flag(overdue[-1]).key if overdue else key
-    flag = selectors.flag_by_key(key, campaigns) or _raise404()
+    as_of_form = AsOfForm(request.GET)
+    on = (as_of_form.cleaned_data.get("as_of") if as_of_form.is_valid() else None) or timezone.localdate()
+    flag = selectors.FLAGS_BY_KEY.get(key)
+    if flag is None:  # a transition's flag: only then are the province's transitions read
+        campaigns = _campaigns(request)
+        if key == selectors.TRANSITION_FLAG:  # the address before transitions were data: the latest one overdue
+            overdue = [c for c in campaigns if c.deadline < on] or [selectors.campaign_shown(campaigns, on)]
+            key = selectors.campaign_flag(overdue[-1]).key if overdue[-1] else key
+        flag = selectors.flag_by_key(key, campaigns) or _raise404()
     rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
     page, query = paginate(request, rows)
     return render(
