@@ -281,14 +281,19 @@ def test_dashboard_queries_do_not_grow_with_the_transitions(province, agency, do
 
 
 def _comparable(figures: dict) -> dict:
-    """Today's figures in the shape the code before editions were data produced."""
+    """Figures in the shape the code before editions were data produced, without database ids (they
+    depend on the sequences: PostgreSQL's are not rolled back between tests)."""
     report, dashboard = dict(figures["report"]), dict(figures["dashboard"])
-    (transition,) = report.pop("transitions")
-    report.pop("transition_heading")
-    report["transition"] = [list(row) for row in transition["rows"]]
-    (campaign,) = dashboard.pop("campaigns").values()
-    dashboard["transition"] = campaign["transition"]
-    dashboard["flags"] = {**dashboard["flags"], "transition_overdue": campaign["overdue"]}
+    if "transitions" in report:
+        (transition,) = report.pop("transitions")
+        report.pop("transition_heading")
+        report["transition"] = [list(row) for row in transition["rows"]]
+    if "campaigns" in dashboard:
+        (campaign,) = dashboard.pop("campaigns").values()
+        dashboard["transition"] = campaign["transition"]
+        dashboard["flags"] = {**dashboard["flags"], "transition_overdue": campaign["overdue"]}
+    for row in dashboard["spending"]["over_cap"]:
+        row.pop("agency_id")
     return json.loads(json.dumps({"report": report, "dashboard": dashboard}, default=str))
 
 
@@ -309,5 +314,9 @@ def test_the_2019_figures_are_those_of_the_code_before_editions_were_data(demo):
         "report": annual_figures(province, 2019),
         "dashboard": snapshots.compute(dost, on, [shown], shown),
     }
-    assert _comparable(now) == expected
+    expected, now = _comparable(expected), _comparable(now)
+    for part in ("report", "dashboard"):
+        assert set(now[part]) == set(expected[part]), part
+        for key in expected[part]:
+            assert now[part][key] == expected[part][key], (part, key)
     assert expected["report"]["announced"][:2] == [["TCVN ISO 9001:2008", 64], ["TCVN ISO 9001:2015", 13]]
