@@ -160,6 +160,39 @@ def test_a_third_edition_and_its_transition_from_the_web_only(
     ]
     assert "Rà soát khoảng cách" in due.get().body
 
+    # DOST moves the deadline: the flag follows it.
+    _post(
+        dost_client,
+        reverse("qms:campaign_edit", args=[campaign.pk]),
+        {"from_editions": [source.pk], "to_edition": "2026", "opened_on": "01/10/2026", "deadline": "31/12/2029"},
+    )
+    assert overdue("01/10/2029") == [] and overdue("01/01/2030") == [other_agency.pk]
+
+    # An amendment that needs no re-announcement: a yes/no answer per agency, corrected by answering again.
+    _post(
+        dost_client,
+        reverse("qms:editions"),
+        {
+            "code": "2026-amd1",
+            "title_vi": "TCVN ISO 9001:2026/Amd 1",
+            "title_en": "TCVN ISO 9001:2026/Amd 1",
+            "iso_edition": "ISO 9001:2026/Amd 1",
+            "amendment_of": Edition.objects.get(code="2026").pk,
+            "check_question": "Đã xem xét nội dung sửa đổi",
+            "status": "in_force",
+        },
+    )
+    for answer in ("False", "True"):
+        _post(
+            secretary_client,
+            reverse("qms:add", args=[agency.pk, "amendment"]),
+            {"edition": "2026-amd1", "considered": answer, "checked_on": "01/03/2027"},
+        )
+    profile = secretary_client.get(reverse("qms:profile", args=[agency.pk]))
+    (answered,) = [(e.code, c.considered) for e, c in profile.context["amendments"] if c]
+    assert answered == ("2026-amd1", True)
+    assert "Đã xem xét nội dung sửa đổi" in profile.content.decode()
+
     # The annual report of 2027 has the transition's section.
     report = dost_client.get(reverse("inspections:annual_report", args=[2027]))
     figures = report.context["figures"]
@@ -169,7 +202,7 @@ def test_a_third_edition_and_its_transition_from_the_web_only(
         table["deadline"],
         dict((label, (total, done)) for label, total, done in table["rows"])["Cơ quan chuyên môn cấp tỉnh"],
     ) == (
-        "30/09/2029",
+        "31/12/2029",
         (2, 1),
     )
     assert figures["annex_headers"][4] == "Chuyển đổi 2026"
