@@ -23,8 +23,19 @@ from simple_history.models import HistoricalRecords
 
 
 class Province(models.Model):
+    class ReportingPeriod(models.TextChoices):
+        CALENDAR = "calendar", _("Calendar year (1 January to 31 December)")
+        DECREE_09 = "decree_09", _("Decree 09/2019/NĐ-CP (15 December of the year before to 14 December)")
+
     code = models.CharField(_("code"), max_length=8, unique=True, help_text=_("Statistical code, e.g. 04"))
     name = models.CharField(_("name"), max_length=100)
+    reporting_period = models.CharField(
+        _("reporting period"),
+        max_length=12,
+        choices=ReportingPeriod.choices,
+        default=ReportingPeriod.CALENDAR,
+        help_text=_("The days the figures of a year's annual report cover."),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.forms import DATE_WIDGET, RevisionForm, RevisionMixin
+from agencies.models import Province
 from iso_tracker.bounds import FIRST_YEAR, LAST_YEAR
 from migrations_tracker.forms import EvidenceMixin
 
@@ -148,6 +149,15 @@ class NarrativeForm(forms.ModelForm):
         model = AnnualReport
         fields = ["number", "assessment", "difficulties", "proposals", "signer", "signer_title"]
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ("assessment", "difficulties", "proposals")}
+
+
+class ReportingPeriodForm(forms.ModelForm):
+    """The days a year's annual report covers, for the province."""
+
+    class Meta:
+        model = Province
+        fields = ["reporting_period"]
+        widgets = {"reporting_period": forms.RadioSelect}
 
 
 class InspectionFilterForm(forms.Form):

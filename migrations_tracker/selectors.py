@@ -323,10 +323,12 @@ def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date, cam
     return [{"category": key, "label": label, **counted.get(key, empty)} for key, label in Category.choices]
 
 
-def spending(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict:
-    """Consultant contracts signed by `on`: the total, and the agencies whose spending passes the cap of
-    Circular 116/2015/TT-BTC for their category (caps in settings.CONSULTING_CAPS_VND)."""
+def spending(rows: QuerySet[AgencyVersion], on: datetime.date, since: datetime.date | None = None) -> dict:
+    """Consultant contracts signed by `on` (and on or after `since`): the total, and the agencies whose
+    spending passes the cap of Circular 116/2015/TT-BTC for their category (settings.CONSULTING_CAPS_VND)."""
     contracts = ConsultantContract.objects.filter(agency__in=rows.values("agency_id"), signed_on__lte=on)
+    if since is not None:
+        contracts = contracts.filter(signed_on__gte=since)
     total = contracts.aggregate(total=Sum("value_vnd"))["total"] or 0
     per_agency = (
         contracts.values("agency_id", "agency__name", "agency__category")

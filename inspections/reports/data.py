@@ -34,10 +34,15 @@ SECTIONS = [  # (key, Vietnamese heading): data-driven, so Appendix II's final f
 ]
 
 
-def as_of(year: int) -> datetime.date:
+def period(province: Province, year: int) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of `year`'s report: the calendar year, or (Decree 09/2019/NĐ-CP) from 15
+    December of the year before to 14 December; the last day is today while the period runs."""
+    if province.reporting_period == Province.ReportingPeriod.DECREE_09:
+        start, end = datetime.date(year - 1, 12, 15), datetime.date(year, 12, 14)
+    else:
+        start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     today = timezone.localdate()
-    end = datetime.date(year, 12, 31)
-    return min(end, today) if year == today.year else end
+    return start, (min(end, today) if start <= today <= end else end)
 
 
 def headings(figures: dict) -> dict[str, str]:
@@ -75,8 +80,7 @@ def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dic
 
 
 def annual_figures(province: Province, year: int) -> dict:
-    on = as_of(year)
-    start = datetime.date(year, 1, 1)
+    start, on = period(province, year)
     versions = AgencyVersion.objects.filter(agency__province=province)
     rows = existing_on(versions, on)
     with translation.override("vi"):
@@ -125,6 +129,7 @@ def annual_figures(province: Province, year: int) -> dict:
         .values_list("agency__name", flat=True)
     )
     spending = qms.spending(rows, on)
+    spent_in_period = qms.spending(rows, on, since=start)["total"]
     trained = Attendance.objects.filter(course__province=province, course__start_date__range=(start, on)).count()
     flags = qms.flag_counts(rows, on, flag_list)
 
@@ -177,6 +182,7 @@ def annual_figures(province: Province, year: int) -> dict:
         "province": province.name,
         "year": year,
         "as_of": on.strftime("%d/%m/%Y"),
+        "period_start": start.strftime("%d/%m/%Y"),
         "total": sum(by_category.values()),
         "by_category": [(label, by_category.get(key, 0)) for key, label in categories],
         "changes": [(label, changes.get(key, 0)) for key, label in kinds if changes.get(key)],
@@ -206,7 +212,8 @@ def annual_figures(province: Province, year: int) -> dict:
         "by_status": [(label, finding_counts[f"st_{key}"]) for key, label in statuses],
         "actions_rejected": rejected,
         "formality": formality,
-        "spent": spending["total"],
+        "spent": spent_in_period,
+        "spent_to_date": spending["total"],
         "over_cap": [(r["agency__name"], r["spent"], r["cap"]) for r in spending["over_cap"]],
         "trained": trained,
         "flags": [(flag_labels[key], n) for key, n in flags.items() if n],

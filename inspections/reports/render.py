@@ -239,7 +239,8 @@ def section_rows(f: dict) -> dict[str, list[tuple[str, object]]]:
             ("Hành động khắc phục không được chấp nhận", f["actions_rejected"]),
         ],
         "money": [
-            ("Kinh phí thuê tư vấn (đồng)", f["spent"]),
+            (f"Kinh phí thuê tư vấn trong kỳ, {f['period_start']}–{f['as_of']} (đồng)", f["spent"]),
+            (f"Kinh phí thuê tư vấn lũy kế đến {f['as_of']} (đồng)", f["spent_to_date"]),
             ("Vượt mức chi tối đa", len(f["over_cap"])),
             ("Lượt cán bộ được đào tạo", f["trained"]),
         ],

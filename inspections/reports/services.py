@@ -30,6 +30,16 @@ def report_for(*, province: Province, year: int) -> AnnualReport:
 
 
 @transaction.atomic
+@transaction.atomic
+def reporting_period_set(*, province: Province, reporting_period: str, actor: User) -> Province:
+    """Which days a year's report covers; the reports made before keep their files, new versions follow."""
+    require(actor, "inspections.manage", province)
+    province.reporting_period = reporting_period
+    province.full_clean()
+    province.save(update_fields=["reporting_period"])
+    return province
+
+
 def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualReport:
     require(actor, "inspections.manage", report)
     for name, value in fields.items():

@@ -14,7 +14,7 @@ from agencies.forms import add_service_errors
 from iso_tracker.bounds import year_or_404
 from iso_tracker.permissions import can, province_scope, require
 
-from ..forms import NarrativeForm
+from ..forms import NarrativeForm, ReportingPeriodForm
 from ..models import AnnualReport, ReportFile
 from . import services
 from .data import annual_figures, headings
@@ -25,9 +25,25 @@ QUEUE_DOWN = gettext_lazy("The job queue cannot be reached now; nothing was queu
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
+    """The years' reports, and (DOST) the province's reporting period."""
     require(request.user, "province.view")
+    province = request.user.province
+    may_set = can(request.user, "inspections.manage", province)
+    form = ReportingPeriodForm(request.POST or None, instance=province) if may_set else None
+    if request.method == "POST":
+        require(request.user, "inspections.manage", province)
+        if form.is_valid():
+            try:
+                services.reporting_period_set(
+                    province=province, reporting_period=form.cleaned_data["reporting_period"], actor=request.user
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The changes were saved."))
+                return redirect("inspections:annual_reports")
     reports = AnnualReport.objects.filter(province_scope(request.user))
     this_year = timezone.localdate().year
     return render(
@@ -36,7 +52,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
         {
             "reports": reports,
             "years": range(this_year, this_year - 8, -1),
+            "form": form,
+            "province": province,
         },
+        status=400 if form is not None and form.is_bound and form.errors else 200,
     )
 
 

@@ -1,5 +1,6 @@
 """The annual report: the same figures in the web preview, the PDF, the .xlsx and the .docx."""
 
+import datetime
 import io
 import subprocess
 
@@ -13,7 +14,9 @@ from agencies.models import Province, User
 from inspections.models import ReportFile
 from inspections.reports import services
 from inspections.reports.data import annual_figures, headings
-from inspections.reports.render import html_to_pdf, render_bytes, safe_url_fetcher
+from inspections.reports.render import html_to_pdf, render_bytes, render_html, safe_url_fetcher
+
+D = datetime.date
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +268,45 @@ def test_a_long_annex_is_laid_out_in_parts_with_page_numbers_carried_on(demo, mo
     ).stdout.split()
     assert last[0] == str(pages)  # the top of the last page carries its number across the parts
     assert text.count("Phụ lục: Danh sách cơ quan") == 1
+
+
+def test_each_years_report_shows_that_years_money_and_the_total_to_date(dost_demo):
+    province = Province.objects.get(code="04")
+    money = {year: annual_figures(province, year) for year in (2019, 2020, 2025)}
+    assert {y: (f["spent"], f["spent_to_date"]) for y, f in money.items()} == {
+        2019: (325_000_000, 325_000_000),  # Decision 2323/QĐ-UBND, all signed in 2019
+        2020: (0, 325_000_000),
+        2025: (0, 325_000_000),
+    }
+    page = dost_demo.get(reverse("inspections:annual_report", args=[2020])).content.decode()
+    assert "Kinh phí thuê tư vấn trong kỳ, 01/01/2020–31/12/2020 (đồng)" in page
+    assert "Kinh phí thuê tư vấn lũy kế đến 31/12/2020 (đồng)" in page
+
+
+def test_the_reporting_period_of_decree_09_is_a_setting_of_the_province(dost_demo):
+    from django.test import Client
+
+    from migrations_tracker.models import ConsultantContract
+
+    province = Province.objects.get(code="04")
+    agency = province.agencies.get(code="SYT")
+    ConsultantContract.objects.create(
+        agency=agency, consultant="Tư vấn", signed_on=D(2019, 12, 20), value_vnd=9_000_000
+    )
+    assert annual_figures(province, 2019)["spent"] == 334_000_000  # the calendar year
+    # Leadership reads the setting and cannot change it.
+    leader = Client()
+    leader.force_login(User.objects.get(username="lanhdao"), backend="django.contrib.auth.backends.ModelBackend")
+    assert "Năm dương lịch" in leader.get(reverse("inspections:annual_reports")).content.decode()
+    assert leader.post(reverse("inspections:annual_reports"), {"reporting_period": "decree_09"}).status_code == 403
+    province.refresh_from_db()
+    assert province.reporting_period == "calendar"
+    bad = dost_demo.post(reverse("inspections:annual_reports"), {"reporting_period": "weekly"})
+    assert bad.status_code == 400 and "Hãy chọn một lựa chọn hợp lệ" in bad.content.decode()
+    response = dost_demo.post(reverse("inspections:annual_reports"), {"reporting_period": "decree_09"})
+    assert response.status_code == 302
+    province.refresh_from_db()
+    f2019, f2020 = annual_figures(province, 2019), annual_figures(province, 2020)
+    assert (f2019["period_start"], f2019["as_of"], f2019["spent"]) == ("15/12/2018", "14/12/2019", 325_000_000)
+    assert (f2020["period_start"], f2020["spent"], f2020["spent_to_date"]) == ("15/12/2019", 9_000_000, 334_000_000)
+    assert "số liệu từ ngày 15/12/2019 đến ngày 14/12/2020" in render_html(f2020, {})
