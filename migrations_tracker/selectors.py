@@ -200,8 +200,14 @@ def campaign_shown(campaigns: list[Campaign], on: datetime.date, pk: int | None 
     """The transition a page shows: the one asked for, else the latest opened by `on`, else the first."""
     if pk is not None:
         return next((c for c in campaigns if c.pk == pk), None)
-    opened = [c for c in campaigns if c.opened_on <= on]
-    return (opened or campaigns or [None])[-1 if opened else 0]
+    opened = opened_by(campaigns, on)
+    if opened:
+        return opened[-1]
+    return campaigns[0] if campaigns else None
+
+
+def opened_by(campaigns: list[Campaign], on: datetime.date) -> list[Campaign]:
+    return [c for c in campaigns if c.opened_on <= on]
 
 
 def flags_for(campaigns: list[Campaign]) -> list[Flag]:

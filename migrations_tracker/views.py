@@ -61,6 +61,12 @@ from .models import (
 from .profile import profile_context
 
 
+def _as_of(request: HttpRequest) -> tuple[AsOfForm, datetime.date]:
+    form = AsOfForm(request.GET)
+    on = form.cleaned_data.get("as_of") if form.is_valid() else None
+    return form, on or timezone.localdate()
+
+
 def _agency(request: HttpRequest, pk: int, *, edit: bool = False) -> Agency:
     agency = get_object_or_404(visible_agencies(request.user).select_related("province"), pk=pk)
     if edit:
@@ -131,14 +137,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def flag_list(request: HttpRequest, key: str) -> HttpResponse:
     require(request.user, "province.view")
-    as_of_form = AsOfForm(request.GET)
-    on = (as_of_form.cleaned_data.get("as_of") if as_of_form.is_valid() else None) or timezone.localdate()
+    as_of_form, on = _as_of(request)
     flag = selectors.FLAGS_BY_KEY.get(key)
     if flag is None:  # a transition's flag: only then are the province's transitions read
         campaigns = _campaigns(request)
         if key == selectors.TRANSITION_FLAG:  # the address before transitions were data: the latest one overdue
-            overdue = [c for c in campaigns if c.deadline < on] or [selectors.campaign_shown(campaigns, on)]
-            key = selectors.campaign_flag(overdue[-1]).key if overdue[-1] else key
+            overdue = [c for c in campaigns if c.deadline < on]
+            legacy = overdue[-1] if overdue else selectors.campaign_shown(campaigns, on)
+            key = selectors.campaign_flag(legacy).key if legacy else key
         flag = selectors.flag_by_key(key, campaigns) or _raise404()
     rows = selectors.flagged(selectors.population_rows(request.user, on), flag, on)
     page, query = paginate(request, rows)

@@ -70,9 +70,14 @@ class Context:
         self.names = dict(self.rows.values_list("agency_id", "name"))
 
     @cached_property
+    def campaigns(self) -> list:
+        """The province's transitions opened by the day (read once for the rules and the digests)."""
+        return qms.opened_by(qms.province_campaigns(self.province.pk), self.on)
+
+    @cached_property
     def flags(self) -> list:
         """The fixed flags and those of the province's transitions opened by the day."""
-        return qms.flags_for([c for c in qms.province_campaigns(self.province.pk) if c.opened_on <= self.on])
+        return qms.flags_for(self.campaigns)
 
 
 def _self_reports(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
@@ -264,9 +269,7 @@ def _transitions(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate
     """Each agency still on a transition's former edition, 180, 90 and 30 days before its deadline and
     once after it: the milestones it has not reached yet."""
     on = ctx.on
-    for campaign in qms.province_campaigns(ctx.province.pk):
-        if campaign.opened_on > on:
-            continue
+    for campaign in ctx.campaigns:
         days_left = (campaign.deadline - on).days
         stage = "past" if days_left < 0 else _stage(days_left, TRANSITION_LEADS)
         if stage is None:

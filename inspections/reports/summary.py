@@ -41,7 +41,7 @@ def bar_chart(rows: list[tuple[str, int]], *, total: int | None = None, width: i
 
 def _flags(province: Province, on: datetime.date) -> list[qms.Flag]:
     """The flags of the province as of `on`: the fixed ones and those of its transitions opened by then."""
-    return qms.flags_for([c for c in qms.province_campaigns(province.pk) if c.opened_on <= on])
+    return qms.flags_for(qms.opened_by(qms.province_campaigns(province.pk), on))
 
 
 def most_behind(province: Province, on: datetime.date, limit: int = 10) -> list[tuple[str, int, list[str]]]:
