@@ -7,8 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .forms import DATE_WIDGET
-from .models import AgencyVersion, Category, User
-from .selectors import Status, registry_rows, visible_agencies, visible_versions
+from .models import AgencyVersion, Category, Obligation, User
+from .selectors import (
+    Status,
+    obligation_filter,
+    registry_rows,
+    visible_agencies,
+    visible_provinces,
+    visible_versions,
+)
 
 
 class RegistryFilter(django_filters.FilterSet):
@@ -22,6 +29,12 @@ class RegistryFilter(django_filters.FilterSet):
     )
     category = django_filters.ChoiceFilter(
         choices=Category.choices, label=_("Category"), empty_label=_("All categories")
+    )
+    obligation = django_filters.ChoiceFilter(
+        method="by_obligation",
+        choices=Obligation.choices,
+        label=_("Applying a QMS is"),
+        empty_label=_("Mandatory or encouraged"),
     )
     parent = django_filters.ModelChoiceFilter(queryset=None, label=_("Parent agency"), empty_label=_("Any parent"))
     locality = django_filters.ChoiceFilter(choices=[], label=_("Locality"), empty_label=_("All localities"))
@@ -43,6 +56,7 @@ class RegistryFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, user: User, **kwargs):
         super().__init__(data, *args, queryset=visible_versions(user), **kwargs)
+        self.user = user
         self.filters["parent"].queryset = (
             visible_agencies(user)
             .filter(Exists(AgencyVersion.objects.filter(parent_id=OuterRef("pk"))))
@@ -57,7 +71,7 @@ class RegistryFilter(django_filters.FilterSet):
         )
         self.filters["locality"].extra["choices"] = [(name, name) for name in localities]
 
-    FIELD_ORDER = ["q", "category", "parent", "locality", "status", "as_of"]
+    FIELD_ORDER = ["q", "category", "obligation", "parent", "locality", "status", "as_of"]
 
     @property
     def form(self):
@@ -85,6 +99,10 @@ class RegistryFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(agency__code__icontains=value) | Q(agency__name__icontains=value)
         )
+
+    def by_obligation(self, queryset, name, value):
+        provinces = visible_provinces(self.user).values_list("pk", flat=True)
+        return queryset.filter(obligation_filter(provinces, self.as_of_date, value))
 
     def keep(self, queryset, name, value):
         return queryset

@@ -15,12 +15,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from iso_tracker.forms import ModelMultipleChoiceField
 
 from .auth import password_confirmed
-from .models import Agency, Category, Reorganisation, User
+from .models import Agency, ApplicationRule, Category, Reorganisation, User
 from .selectors import visible_agencies
 from .services import CONTACT_FIELDS, LegalBasis
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off"}, format="%d/%m/%Y")
-PARENT_CATEGORIES = [Category.PROVINCIAL_AGENCY, Category.DISTRICT_PC, Category.COMMUNE_PC, Category.CENTRAL_AGENCY]
+PARENT_CATEGORIES = [
+    Category.PROVINCIAL_AGENCY,
+    Category.DISTRICT_PC,
+    Category.COMMUNE_PC,
+    Category.CENTRAL_AGENCY,
+    Category.COMMUNE_LEVEL_PC,
+]
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -78,6 +84,15 @@ class RevisionMixin(RevisionForm):
             del self.fields["revision"]
         else:
             self.initial.setdefault("revision", self.instance.revision)
+
+
+class ApplicationRuleForm(forms.ModelForm):
+    """DOST: from a date, applying a QMS is mandatory or encouraged for a category."""
+
+    class Meta:
+        model = ApplicationRule
+        fields = ["category", "obligation", "valid_from", "basis", "note"]
+        widgets = {"valid_from": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 2})}
 
 
 class AgencyForm(RevisionMixin, forms.ModelForm):

@@ -56,6 +56,35 @@ class Category(models.TextChoices):
     DISTRICT_OFFICE = "district_office", _("District specialised office")
     COMMUNE_PC = "commune_pc", _("Commune People's Committee")
     CENTRAL_AGENCY = "central_agency", _("Central agency in the province")
+    # The two-level local government from 1 July 2025 (Law 72/2025/QH15, Decree 118/2025/NĐ-CP).
+    COMMUNE_LEVEL_PC = "commune_level_pc", _("Commune-level People's Committee (commune, ward, special zone)")
+    COMMUNE_OFFICE = "commune_office", _("Specialised office of a commune-level People's Committee")
+    SERVICE_CENTRE = "service_centre", _("Public administrative service centre")
+
+
+class Obligation(models.TextChoices):
+    """Whether applying a QMS is compulsory for an agency or only encouraged."""
+
+    MANDATORY = "mandatory", _("Mandatory")
+    ENCOURAGED = "encouraged", _("Encouraged")
+
+
+# Decision 19/2014/QĐ-TTg (still cited in 2025): mandatory for provincial bodies and the former district
+# level, encouraged for communes. It holds in every province for every category it has recorded no rule of
+# its own for (`ApplicationRule`). The public administrative service centres are administrative bodies of
+# the province (Decree 118/2025/NĐ-CP): mandatory unless the province decides otherwise.
+DEFAULT_RULE_BASIS = "Quyết định 19/2014/QĐ-TTg"
+DEFAULT_OBLIGATION = {
+    Category.PROVINCIAL_AGENCY: Obligation.MANDATORY,
+    Category.PROVINCIAL_UNIT: Obligation.MANDATORY,
+    Category.DISTRICT_PC: Obligation.MANDATORY,
+    Category.DISTRICT_OFFICE: Obligation.MANDATORY,
+    Category.COMMUNE_PC: Obligation.ENCOURAGED,
+    Category.CENTRAL_AGENCY: Obligation.MANDATORY,
+    Category.COMMUNE_LEVEL_PC: Obligation.ENCOURAGED,
+    Category.COMMUNE_OFFICE: Obligation.ENCOURAGED,
+    Category.SERVICE_CENTRE: Obligation.MANDATORY,
+}
 
 
 class EndReason(models.TextChoices):
@@ -220,6 +249,42 @@ class Reorganisation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("agencies:reorganisation_detail", args=[self.pk])
+
+
+class ApplicationRule(models.Model):
+    """A province's rule for one category, from a date until its next rule for that category: whether
+    applying a QMS is mandatory or encouraged. Without one, DEFAULT_OBLIGATION holds."""
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="application_rules", verbose_name=_("province")
+    )
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    obligation = models.CharField(_("applying a QMS is"), max_length=12, choices=Obligation.choices)
+    valid_from = models.DateField(_("from"))
+    basis = models.CharField(
+        _("decided by"), max_length=200, help_text=_("The document that sets it, e.g. Quyết định 19/2014/QĐ-TTg")
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["province", "category", "valid_from"]
+        verbose_name = _("rule of who must apply")
+        verbose_name_plural = _("rules of who must apply")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "category", "valid_from"],
+                name="application_rule_one_per_day",
+                violation_error_message=_("This category already has a rule from that day."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.get_obligation_display()} ({self.valid_from})"
 
 
 class User(AbstractUser):

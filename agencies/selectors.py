@@ -10,7 +10,19 @@ from django.utils import timezone
 
 from iso_tracker.permissions import is_secretary, province_scope, scope
 
-from .models import Agency, AgencyVersion, Category, Province, Reorganisation, User, valid_on
+from .models import (
+    DEFAULT_OBLIGATION,
+    DEFAULT_RULE_BASIS,
+    Agency,
+    AgencyVersion,
+    ApplicationRule,
+    Category,
+    Obligation,
+    Province,
+    Reorganisation,
+    User,
+    valid_on,
+)
 
 
 def visible_agencies(user: User) -> QuerySet[Agency]:
@@ -81,6 +93,68 @@ def category_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
     """Agencies per category among `rows`, counted in the database."""
     counted = rows.order_by().values("category").annotate(n=Count("pk")).values_list("category", "n")
     return dict(counted)
+
+
+# --- Who must apply a QMS: each province's rule per category, dated ----------------------------------
+
+
+def rules_on(province_ids, on: datetime.date) -> dict[int, dict[str, ApplicationRule | None]]:
+    """Each province's rule per category on `on`: its latest recorded rule from that day or before, or
+    None where Decision 19/2014 (DEFAULT_OBLIGATION) holds. One query."""
+    result = {pid: dict.fromkeys(Category.values) for pid in province_ids}
+    recorded = ApplicationRule.objects.filter(province_id__in=list(result), valid_from__lte=on).order_by("valid_from")
+    for rule in recorded:
+        result[rule.province_id][rule.category] = rule
+    return result
+
+
+def obligation(rule: ApplicationRule | None, category: str) -> str:
+    return rule.obligation if rule is not None else str(DEFAULT_OBLIGATION.get(category, Obligation.ENCOURAGED))
+
+
+def basis(rule: ApplicationRule | None) -> str:
+    return rule.basis if rule is not None else DEFAULT_RULE_BASIS
+
+
+def obligations_on(province_ids, on: datetime.date) -> dict[int, dict[str, str]]:
+    """Mandatory or encouraged, per province and category, on `on`."""
+    return {
+        pid: {category: obligation(rule, category) for category, rule in by_category.items()}
+        for pid, by_category in rules_on(province_ids, on).items()
+    }
+
+
+def obligation_filter(province_ids, on: datetime.date, wanted: str, province_path: str = "agency__province_id") -> Q:
+    """Versions (rows with a `category`) whose category carries the `wanted` obligation on `on`."""
+    condition = Q(pk__in=[])
+    for pid, by_category in obligations_on(province_ids, on).items():
+        categories = [category for category, said in by_category.items() if said == wanted]
+        condition |= Q(**{province_path: pid, "category__in": categories})
+    return condition
+
+
+def counts_by_rule(rows: QuerySet[AgencyVersion], on: datetime.date, *extra: str) -> tuple[dict, dict]:
+    """Agencies among `rows` per category, and per obligation on `on` ({"mandatory": {"total": n, …},
+    "encouraged": …}); each name in `extra` is an annotation of `rows`, counted where it is not null.
+    One grouped query and one of the rules."""
+    grouped = list(
+        rows.order_by()
+        .values("agency__province_id", "category")
+        .annotate(n_total=Count("pk"), **{f"n_{name}": Count(name) for name in extra})
+    )
+    said = obligations_on({row["agency__province_id"] for row in grouped}, on)
+    by_category: dict[str, int] = {}
+    by_obligation = {key: {"total": 0, **dict.fromkeys(extra, 0)} for key in Obligation.values}
+    for row in grouped:
+        by_category[row["category"]] = by_category.get(row["category"], 0) + row["n_total"]
+        into = by_obligation[said[row["agency__province_id"]].get(row["category"], Obligation.ENCOURAGED)]
+        for name in ("total", *extra):
+            into[name] += row[f"n_{name}"]
+    return by_category, by_obligation
+
+
+def obligation_counts(rows: QuerySet[AgencyVersion], on: datetime.date, *extra: str) -> dict[str, dict]:
+    return counts_by_rule(rows, on, *extra)[1]
 
 
 def agency_for_code(province: Province, code: str) -> Agency | None:

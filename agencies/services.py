@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from iso_tracker.concurrency import EditConflict
 from iso_tracker.permissions import require
 
-from .models import Agency, AgencyVersion, EndReason, Province, Reorganisation, User
+from .models import Agency, AgencyVersion, ApplicationRule, EndReason, Province, Reorganisation, User
 
 DATED_FIELDS = ("name", "category", "parent", "locality")
 CONTACT_FIELDS = (
@@ -342,3 +342,32 @@ def reorganisation_dissolve(
     reorganisation = _start(Reorganisation.Kind.DISSOLUTION, province, agencies, basis, actor)
     _end(agencies, reorganisation, EndReason.DISSOLVED)
     return reorganisation
+
+
+# --- Who must apply ----------------------------------------------------------------------------------
+
+
+def _rules_changed(province_id: int) -> None:
+    from migrations_tracker.snapshots import forget  # the dashboard's saved figures split by the rules
+
+    forget(province_id)
+
+
+@transaction.atomic
+def application_rule_add(*, actor: User, province: Province, **fields: Any) -> ApplicationRule:
+    """From `valid_from`, `category` is mandatory or encouraged in `province` (until its next rule)."""
+    require(actor, "registry.manage", province)
+    rule = ApplicationRule(province=province, created_by=actor if actor.pk else None, **fields)
+    rule.full_clean()
+    rule.save()
+    transaction.on_commit(lambda: _rules_changed(province.pk))
+    return rule
+
+
+@transaction.atomic
+def application_rule_delete(*, actor: User, rule: ApplicationRule) -> None:
+    """A rule recorded by mistake: the one before it (or Decision 19/2014) holds again."""
+    require(actor, "registry.manage", rule)
+    province_id = rule.province_id
+    rule.delete()
+    transaction.on_commit(lambda: _rules_changed(province_id))

@@ -12,21 +12,32 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
-from iso_tracker.permissions import can, require
+from iso_tracker.permissions import can, province_scope, require, user_province_id
 
 from . import registry_io, services
 from .filters import RegistryFilter
-from .forms import REORGANISATION_FORMS, AgencyContactForm, AgencyForm, ImportForm, add_service_errors
+from .forms import (
+    REORGANISATION_FORMS,
+    AgencyContactForm,
+    AgencyForm,
+    ApplicationRuleForm,
+    ImportForm,
+    add_service_errors,
+)
 from .history import change_log
-from .models import Agency, AgencyVersion, Category, Document, Reorganisation
+from .models import Agency, AgencyVersion, ApplicationRule, Category, Document, Obligation, Reorganisation
 from .selectors import (
-    category_counts,
+    basis,
+    counts_by_rule,
+    obligation,
     registry_rows,
+    rules_on,
     visible_agencies,
+    visible_provinces,
     visible_reorganisations,
     visible_versions,
     with_names_before,
@@ -54,8 +65,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def agency_list(request: HttpRequest) -> HttpResponse:
     registry = RegistryFilter(request.GET, user=request.user)
     page, query = paginate(request, registry.qs)
-    counts = category_counts(registry_rows(visible_versions(request.user), as_of=registry.as_of_date))
-    summary = [(key, label, counts.get(key, 0)) for key, label in Category.choices]
+    counts, obligations = counts_by_rule(
+        registry_rows(visible_versions(request.user), as_of=registry.as_of_date), registry.as_of_date
+    )
+    # The categories of the day: a province before 1 July 2025 has no commune-level units of today's kind.
+    summary = [(key, label, counts[key]) for key, label in Category.choices if counts.get(key)]
     return render(
         request,
         "agencies/agency_list.html",
@@ -64,6 +78,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "summary": summary,
             "total": sum(counts.values()),
+            "obligations": [(key, label, obligations[key]["total"]) for key, label in Obligation.choices],
             "as_of": registry.as_of_date,
             "is_today": registry.as_of_date == timezone.localdate(),
             "query": query,
@@ -115,10 +130,19 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "children": children,
             "reorganisations": reorganisations,
             "history": change_log(agency),
+            **_obligation_of(agency, today),
             "can_edit": can(request.user, "agency.edit", agency),
             "can_manage": can(request.user, "registry.manage"),
         },
     )
+
+
+def _obligation_of(agency: Agency, on) -> dict:
+    """Whether applying a QMS is mandatory or encouraged for `agency` on `on` (while it exists), and why."""
+    if not agency.is_active_on(on):
+        return {}
+    rule = rules_on([agency.province_id], on)[agency.province_id][agency.category]
+    return {"obligation": Obligation(obligation(rule, agency.category)).label, "obligation_basis": basis(rule)}
 
 
 @login_required
@@ -206,6 +230,45 @@ def agency_import(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_rules(request: HttpRequest) -> HttpResponse:
+    """Who must apply a QMS: the province's rule per category today, and every rule it recorded."""
+    require(request.user, "province.view")
+    province = get_object_or_404(visible_provinces(request.user), pk=user_province_id(request.user))
+    may_manage = can(request.user, "registry.manage", province)
+    form = ApplicationRuleForm(request.POST or None) if may_manage else None
+    if request.method == "POST":
+        require(request.user, "registry.manage", province)
+        if form.is_valid():
+            try:
+                services.application_rule_add(actor=request.user, province=province, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The rule is recorded."))
+                return redirect("agencies:rules")
+    today = timezone.localdate()
+    current = rules_on([province.pk], today)[province.pk]
+    rows = [
+        (label, Obligation(obligation(current[key], key)).label, current[key], basis(current[key]))
+        for key, label in Category.choices
+    ]
+    recorded = province.application_rules.select_related("created_by").order_by("category", "-valid_from")
+    status = 400 if form is not None and form.is_bound and form.errors else 200
+    context = {"rows": rows, "recorded": recorded, "form": form, "may_manage": may_manage, "today": today}
+    return render(request, "agencies/application_rules.html", context, status=status)
+
+
+@login_required
+@require_POST
+def application_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(ApplicationRule.objects.filter(province_scope(request.user)), pk=pk)
+    services.application_rule_delete(actor=request.user, rule=rule)
+    messages.success(request, _("The rule is removed; the one before it holds again."))
+    return redirect("agencies:rules")
 
 
 @login_required

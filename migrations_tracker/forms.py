@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agencies.forms import DATE_WIDGET, ImportFileForm, RevisionMixin
-from agencies.models import Agency, Category
+from agencies.models import Agency, Category, Obligation
 from agencies.uploads import check_upload
 from iso_tracker.forms import ModelMultipleChoiceField
 
@@ -342,6 +342,9 @@ class CriteriaForm(DashboardForm):
     stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=[("", "—"), *Stage.choices], required=False)
     milestone = forms.ChoiceField(label=_("Milestone"), required=False)
     category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *Category.choices], required=False)
+    obligation = forms.ChoiceField(
+        label=_("Applying a QMS is"), choices=[("", "—"), *Obligation.choices], required=False
+    )
 
     def __init__(self, *args, campaigns: list[Campaign], editions: list[Edition], **kwargs):
         super().__init__(*args, campaigns=campaigns, **kwargs)

@@ -17,7 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyVersion, Category, User
-from agencies.selectors import existing_on, registry_rows, visible_versions
+from agencies.selectors import existing_on, obligation_counts, obligation_filter, registry_rows, visible_versions
 
 from .models import (
     NONE,
@@ -276,10 +276,12 @@ def matching(
     stage: str = "",
     milestone: str = "",
     category: str = "",
+    obligation: str = "",
     campaign: Campaign | None = None,
+    provinces=(),
 ) -> QuerySet[AgencyVersion]:
     """The agencies behind a dashboard number: by announced edition, stage, a transition's milestone
-    reached (its code, in `campaign`), category."""
+    reached (its code, in `campaign`), category, obligation (by the rules of `provinces` on `on`)."""
     if version == NONE:
         rows = rows.filter(~Exists(_latest_announcement(on, "agency_id")))
     elif version:
@@ -297,7 +299,15 @@ def matching(
         rows = rows.filter(Exists(reached))
     if category:
         rows = rows.filter(category=category)
+    if obligation:
+        rows = rows.filter(obligation_filter(provinces, on, obligation))
     return rows
+
+
+def obligation_figures(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, dict]:
+    """Agencies for which applying a QMS is mandatory / encouraged on `on`, and how many of them had
+    announced it by then."""
+    return obligation_counts(with_version(rows, on), on, "version_then")
 
 
 def version_counts(rows: QuerySet[AgencyVersion], on: datetime.date) -> dict[str, int]:
@@ -313,7 +323,8 @@ def stage_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
 
 
 def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date, campaign: Campaign) -> list[dict]:
-    """Per category: agencies, and how many have reached each milestone of `campaign` by `on` (by code)."""
+    """Per category with agencies: how many, and how many have reached each milestone of `campaign` by
+    `on` (by code)."""
     steps = list(campaign.steps.all())
     done = {
         f"s{step.pk}": Count(
@@ -325,8 +336,8 @@ def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date, cam
         row["category"]: {"total": row["total"], **{step.key: row[f"s{step.pk}"] for step in steps}}
         for row in rows.order_by().values("category").annotate(total=Count("pk", distinct=True), **done)
     }
-    empty = {"total": 0, **{step.key: 0 for step in steps}}
-    return [{"category": key, "label": label, **counted.get(key, empty)} for key, label in Category.choices]
+    # The categories of the day only: before 1 July 2025 there are no commune-level units of today's kind.
+    return [{"category": key, "label": label, **counted[key]} for key, label in Category.choices if key in counted]
 
 
 def spending(rows: QuerySet[AgencyVersion], on: datetime.date, since: datetime.date | None = None) -> dict:

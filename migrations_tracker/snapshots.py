@@ -36,6 +36,7 @@ def compute(user: User, on: datetime.date, campaigns: list[Campaign], shown: Cam
     today = timezone.localdate()
     return {
         "versions": selectors.version_counts(rows, on),
+        "obligations": selectors.obligation_figures(rows, on),
         "stages": selectors.stage_counts(rows) if on == today else None,
         "campaigns": {str(c.pk): campaign_figures(rows, on, c, shown in (None, c)) for c in campaigns},
         "flags": selectors.flag_counts(rows, on, selectors.FLAGS),

@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import add_service_errors
-from agencies.models import Agency, Category, User
-from agencies.selectors import visible_agencies
+from agencies.models import Agency, Category, Obligation, User
+from agencies.selectors import visible_agencies, visible_provinces
 from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, province_scope, require, user_province_id
@@ -96,6 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     flagged = selectors.campaigns_flagged(campaigns, on, campaign)
     figures, computed_at = snapshots.dashboard_figures(request.user, on, flagged, campaign)
     counts, versions, stages = figures["flags"], figures["versions"], figures["stages"]
+    obligations = figures.get("obligations") or selectors.obligation_figures(selectors.population(request.user, on), on)
     categories = dict(Category.choices)
     flags = [(flag, counts[flag.key]) for flag in selectors.FLAGS]
     flags += [(selectors.campaign_flag(c), figures["campaigns"][str(c.pk)]["overdue"]) for c in flagged]
@@ -117,6 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "as_of": on.strftime("%d/%m/%Y"),
             "total": sum(versions.values()),
             "versions": [(NONE, _("None yet"), versions.get(NONE, 0)), *editions],
+            "obligations": [(key, label, obligations[key]) for key, label in Obligation.choices],
             "stages": [(key, label, stages.get(key, 0)) for key, label in Stage.choices]
             if stages is not None
             else None,
@@ -169,9 +171,12 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     campaigns = _campaigns(request)
     form = CriteriaForm(request.GET, campaigns=campaigns, editions=selectors.editions())
     on, campaign = _date_and_campaign(form, campaigns)
-    shown = ("version", "stage", "milestone", "category")
+    shown = ("version", "stage", "milestone", "category", "obligation")
     criteria = {k: form.cleaned_data[k] for k in shown if form.cleaned_data.get(k)} if form.is_valid() else {}
-    rows = selectors.matching(selectors.population_rows(request.user, on), on, campaign=campaign, **criteria)
+    provinces = visible_provinces(request.user).values_list("pk", flat=True)
+    rows = selectors.matching(
+        selectors.population_rows(request.user, on), on, campaign=campaign, provinces=provinces, **criteria
+    )
     page, query = paginate(request, rows)
     described = [str(dict(form.fields[k].choices)[v]) for k, v in criteria.items()]
     if "milestone" in criteria and campaign is not None:

@@ -13,8 +13,8 @@ from collections import Counter
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 
-from agencies.models import AgencyVersion, Category, Province, Reorganisation
-from agencies.selectors import category_counts, existing_on, registry_rows
+from agencies.models import AgencyVersion, Category, Obligation, Province, Reorganisation
+from agencies.selectors import counts_by_rule, existing_on, registry_rows
 from migrations_tracker import selectors as qms
 from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, Milestone, Step
 
@@ -85,6 +85,7 @@ def annual_figures(province: Province, year: int) -> dict:
     rows = existing_on(versions, on)
     with translation.override("vi"):
         categories = [(key, str(label)) for key, label in Category.choices]
+        obligations = [(key, str(label)) for key, label in Obligation.choices]
         conclusions = [(key, str(label)) for key, label in Inspection.Conclusion.choices]
         severities = [(key, str(label)) for key, label in Finding.Severity.choices]
         statuses = [(key, str(label)) for key, label in Finding.Status.choices]
@@ -93,7 +94,7 @@ def annual_figures(province: Province, year: int) -> dict:
         flag_list = qms.flags_for(campaigns)
         flag_labels = {flag.key: str(flag.label) for flag in flag_list}
         edition_titles = {e.code: e.title_vi for e in qms.editions()}
-    by_category = category_counts(rows)
+    by_category, by_obligation = counts_by_rule(qms.with_version(rows, on), on, "version_then")
     changes = dict(
         Reorganisation.objects.filter(province=province, effective_date__range=(start, on))
         .values_list("kind")
@@ -184,7 +185,10 @@ def annual_figures(province: Province, year: int) -> dict:
         "as_of": on.strftime("%d/%m/%Y"),
         "period_start": start.strftime("%d/%m/%Y"),
         "total": sum(by_category.values()),
-        "by_category": [(label, by_category.get(key, 0)) for key, label in categories],
+        "by_category": [(label, by_category[key]) for key, label in categories if by_category.get(key)],
+        "by_obligation": [
+            (label, by_obligation[key]["total"], by_obligation[key]["version_then"]) for key, label in obligations
+        ],
         "changes": [(label, changes.get(key, 0)) for key, label in kinds if changes.get(key)],
         "announced": [
             *[(version_labels[k], announced.get(k, 0)) for k in shown_editions],

@@ -207,6 +207,11 @@ def section_rows(f: dict) -> dict[str, list[tuple[str, object]]]:
         "population": [
             ("Tổng số cơ quan áp dụng HTQLCL", f["total"]),
             *[(f"  {k}", n) for k, n in f["by_category"]],
+            *[
+                row
+                for k, n, announced in f.get("by_obligation", [])
+                for row in [(f"Thuộc diện {k.lower()} áp dụng", n), ("  trong đó đã công bố", announced)]
+            ],
             *[(f"Sắp xếp tổ chức trong năm: {k}", n) for k, n in f["changes"]],
         ],
         "transition": [

@@ -62,6 +62,7 @@ PARAMS = [
     "year", "as_of", "mode", "conclusion", "status", "severity", "overdue", "repeated", "state", "page", "q",
     "category", "parent", "locality", "version", "stage", "milestone", "kind", "next", "format", "recheck",
     "effective", "since", "until", "user", "from", "to", "actor", "key", "section", "job", "opt_out", "language",
+    "obligation",
 ]  # fmt: skip
 MIXED = {name: BAD[i % len(BAD)] for i, name in enumerate(PARAMS)}
 REPEATED = {name: ["1", "abc"] for name in PARAMS} | {"page": ["1", "2"], "year": ["2019", "abc"]}

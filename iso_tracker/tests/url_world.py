@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from agencies.models import Agency, Document, Province, Reorganisation, User
+from agencies.models import Agency, ApplicationRule, Document, Province, Reorganisation, User
 from agencies.tests.factories import make_agency, make_user
 from inspections.models import (
     AnnualReport,
@@ -99,8 +99,16 @@ def build_world() -> World:
 
     campaign = Campaign.objects.filter(province=province).order_by("-opened_on").first()
     step = campaign.steps.order_by("-order").first()
+    rule = ApplicationRule.objects.create(
+        province=province,
+        category="commune_pc",
+        obligation="mandatory",
+        valid_from=datetime.date(2026, 1, 1),
+        basis="x",
+    )
     a = {"pk": agency.pk}
     world.kwargs = {
+        "agencies:rule_delete": {"pk": rule.pk},
         "qms:edition_edit": {"pk": campaign.to_edition.pk},
         "qms:campaign": {"pk": campaign.pk},
         "qms:campaign_edit": {"pk": campaign.pk},

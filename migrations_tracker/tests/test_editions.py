@@ -327,8 +327,9 @@ def _comparable(figures: dict) -> dict:
         dashboard["flags"] = {**dashboard["flags"], "transition_overdue": campaign["overdue"]}
     for row in dashboard["spending"]["over_cap"]:
         row.pop("agency_id")
-    for added_since in ("period_start", "spent_to_date"):  # issue 14: the period's first day, money to date
+    for added_since in ("period_start", "spent_to_date", "by_obligation"):  # issue 14: period, money, who must
         report.pop(added_since, None)
+    dashboard.pop("obligations", None)
     return json.loads(json.dumps({"report": report, "dashboard": dashboard}, default=str))
 
 
