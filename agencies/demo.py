@@ -14,7 +14,7 @@ from django.db import transaction
 from iso_tracker.permissions import SYSTEM
 
 from . import services
-from .models import Agency, Category, Province, User
+from .models import Agency, Category, EndReason, Handover, Province, Reorganisation, User
 from .services import LegalBasis
 
 PROVINCE_CODE, PROVINCE_NAME = "04", "Cao Bằng"
@@ -79,6 +79,31 @@ CENTRAL = [
     ("TW-TK", "Cục Thống kê tỉnh Cao Bằng"),
     ("TW-NHNN", "Ngân hàng Nhà nước Chi nhánh tỉnh Cao Bằng"),
 ]
+# 1/3/2025 (Conclusion 121-KL/TW; the province's resolutions): (merged away, into).
+DEPARTMENT_MERGERS_2025 = [("SKHDT", "STC"), ("SGTVT", "SXD"), ("SLDTBXH", "SNV"), ("STTTT", "SKHCN")]
+# 1/7/2025: the district units still existing then (after the 2020 mergers), and the communes each one's
+# territory became. The city's became the three wards; the others' communes are numbered: their real names
+# are not in our sources, so the demo's names are illustrative and each one's note says so.
+COMMUNES_2025 = [
+    ("H02", "Bảo Lâm", 6),
+    ("H03", "Bảo Lạc", 6),
+    ("H05", "Hà Quảng", 6),
+    ("H07", "Trùng Khánh", 6),
+    ("H08", "Hạ Lang", 6),
+    ("H11", "Hòa An", 6),
+    ("H12", "Nguyên Bình", 6),
+    ("H13", "Thạch An", 6),
+    ("H14", "Quảng Hòa", 5),
+]
+WARDS_2025 = [("X04", "UBND phường Thục Phán"), ("X05", "UBND phường Nùng Trí Cao"), ("X06", "UBND phường Tân Giang")]
+WARD_NOTE = (
+    "Phường của thành phố Cao Bằng cũ từ 01/7/2025; đối chiếu tên với nghị quyết sắp xếp đơn vị hành chính cấp xã "
+    "trước khi dùng. Mã và số liệu minh họa (demo)."
+)
+COMMUNE_NOTE = (
+    "Tên minh họa (demo): xã thứ {k} trên địa bàn huyện {district} cũ; tên thật theo nghị quyết sắp xếp đơn vị "
+    "hành chính cấp xã năm 2025 chưa được đối chiếu."
+)
 SECRETARY_NAMES = [
     "Nguyễn Thị Hà",
     "Hoàng Văn Đức",
@@ -95,6 +120,29 @@ SECRETARY_NAMES = [
 
 def _offices_of(district_code: str) -> list[str]:
     return [f"{district_code}-{suffix}" for suffix, _name in OFFICES]
+
+
+def commune_level_units() -> list[tuple[str, str, str, str]]:
+    """The 56 commune-level units of 1/7/2025 as (code, name, locality, note): 3 wards, then 53 communes."""
+    units = [(code, name, "Phường " + name.removeprefix("UBND phường "), WARD_NOTE) for code, name in WARDS_2025]
+    number = len(units) + 4
+    for _district_code, district, count in COMMUNES_2025:
+        for k in range(1, count + 1):
+            name = f"UBND xã {district} {k}"
+            units.append((f"X{number:02d}", name, f"Xã {district} {k}", COMMUNE_NOTE.format(k=k, district=district)))
+            number += 1
+    return units
+
+
+def successor_commune(district_code: str) -> str:
+    """The code of the commune-level unit that takes over what a dissolved district unit carried: the city's
+    first ward, or the first commune of the district's territory."""
+    number = 7
+    for code, _district, count in COMMUNES_2025:
+        if code == district_code:
+            return f"X{number:02d}"
+        number += count
+    return WARDS_2025[0][0]
 
 
 def _build_2019(province: Province) -> dict[str, Agency]:
@@ -184,14 +232,40 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         actor=SYSTEM, province=province, predecessors=[fresh("H09"), fresh("H10")], into=fresh("H14"), basis=basis_2020
     )
 
-    # 1/3/2025: Information and Communications merges into Science and Technology; Ban Dân tộc renamed.
+    # 1/3/2025: the departments merged, as in every province. Agriculture and Natural Resources form the new
+    # Agriculture and Environment: it is set up first, their chi cục move under it, then the two merge into it.
     signed, effective = datetime.date(2025, 2, 26), datetime.date(2025, 3, 1)
+    for number, (gone, into) in enumerate(DEPARTMENT_MERGERS_2025, start=1):
+        services.reorganisation_merge(
+            actor=SYSTEM,
+            province=province,
+            predecessors=[fresh(gone)],
+            into=fresh(into),
+            basis=LegalBasis(f"{number:02d}/2025/NQ-HĐND", signed, effective, DEMO_NOTE),
+        )
+    basis_agriculture = LegalBasis("07/2025/NQ-HĐND", signed, effective, DEMO_NOTE)
+    made["SNNMT"] = services.agency_create(
+        actor=SYSTEM,
+        province=province,
+        code="SNNMT",
+        locality="Cao Bằng",
+        name="Sở Nông nghiệp và Môi trường",
+        category=Category.PROVINCIAL_AGENCY,
+        established_on=effective,
+        email="snnmt@caobang.gov.vn",
+        secretary_name="Nông Văn Thắng",
+        secretary_email="thuky.snnmt@caobang.gov.vn",
+    )
+    for code in ("CCKL", "CCTTBVTV", "CCCNTY", "CCTL", "CCBVMT"):
+        services.reorganisation_transfer(
+            actor=SYSTEM, province=province, agency=fresh(code), new_parent=fresh("SNNMT"), basis=basis_agriculture
+        )
     services.reorganisation_merge(
         actor=SYSTEM,
         province=province,
-        predecessors=[fresh("STTTT")],
-        into=fresh("SKHCN"),
-        basis=LegalBasis("05/2025/NQ-HĐND", signed, effective, DEMO_NOTE),
+        predecessors=[fresh("SNN"), fresh("STNMT")],
+        into=fresh("SNNMT"),
+        basis=basis_agriculture,
     )
     services.reorganisation_rename(
         actor=SYSTEM,
@@ -201,7 +275,9 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         basis=LegalBasis("06/2025/NQ-HĐND", signed, effective, DEMO_NOTE),
     )
 
-    # 1/7/2025: two-tier local government. The three wards merge into one; the district level goes.
+    # 1/7/2025: two-level local government. The three wards of 2019 merge into one; two more wards and 53
+    # communes take over from the 161 communes (not in the registry); the provincial public administrative
+    # service centre opens; the district level goes.
     signed, effective = datetime.date(2025, 6, 16), datetime.date(2025, 7, 1)
     services.reorganisation_merge(
         actor=SYSTEM,
@@ -210,13 +286,40 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
         new_agency={
             "code": "X04",
             "name": "UBND phường Thục Phán",
-            "category": Category.COMMUNE_PC,
+            "category": Category.COMMUNE_LEVEL_PC,
             "parent": None,
             "locality": "Phường Thục Phán",
+            "note": WARD_NOTE,
         },
         basis=LegalBasis("1657/NQ-UBTVQH15", signed, effective, DEMO_NOTE),
     )
     made["X04"] = Agency.objects.get(province=province, code="X04")
+    for code, name, locality, note in commune_level_units()[1:]:
+        made[code] = services.agency_create(
+            actor=SYSTEM,
+            province=province,
+            code=code,
+            name=name,
+            category=Category.COMMUNE_LEVEL_PC,
+            locality=locality,
+            established_on=effective,
+            email=f"{code.lower()}@caobang.gov.vn",
+            note=note,
+        )
+    made["TTPVHCC"] = services.agency_create(
+        actor=SYSTEM,
+        province=province,
+        code="TTPVHCC",
+        locality="Cao Bằng",
+        name="Trung tâm Phục vụ hành chính công tỉnh Cao Bằng",
+        category=Category.SERVICE_CENTRE,
+        parent=fresh("VPUB"),
+        established_on=effective,
+        email="ttpvhcc@caobang.gov.vn",
+        secretary_name="Hoàng Thị Yến",
+        secretary_email="thuky.ttpvhcc@caobang.gov.vn",
+        note="Trung tâm Phục vụ hành chính công cấp tỉnh theo Nghị định 118/2025/NĐ-CP; số liệu minh họa (demo).",
+    )
     district_level = Agency.objects.filter(
         province=province, category__in=[Category.DISTRICT_PC, Category.DISTRICT_OFFICE], ended_on__isnull=True
     )
@@ -271,3 +374,70 @@ def seed_demo(password: str = DEMO_PASSWORD) -> tuple[bool, list[tuple[str, str,
         _reorganise(province, made)
         loaded = True
     return loaded, _users(province, password)
+
+
+# The hand-over of what every ended unit carried (after the other apps' demo data exists) ---------------------
+
+
+def _successor(agency: Agency, codes: dict[int, str]) -> str:
+    """Who takes over from the ended `agency`: its merger's successor, or for a dissolved district unit the
+    commune-level unit that took over the district's territory (an office follows its committee)."""
+    if agency.end_reason == EndReason.DISSOLVED:
+        return successor_commune(codes.get(agency.parent_id, agency.code) if agency.parent_id else agency.code)
+    merger = agency.reorganisations_out.filter(kind=Reorganisation.Kind.MERGE).first()
+    return merger.successors.values_list("code", flat=True).first()
+
+
+# A self-report of a closed round stays with the unit; so do its procedures and processes: the successor
+# keeps its own list, and the ended unit's stay its history (the 2019 figures do not change).
+STAY_WITH_THE_UNIT = {Handover.Kind.SELF_REPORT, Handover.Kind.PROCEDURE, Handover.Kind.PROCESS}
+
+
+@transaction.atomic
+def seed_handover(province: Province) -> bool:
+    """Decide, once, what each ended unit carried: its profile, staff, findings and files go to the
+    successor; its self-reports of closed rounds, procedures and processes are closed with it; a district
+    committee's secretary account moves to the commune that took over the district, the others are
+    disabled. Returns whether anything was decided now."""
+    from . import handover
+
+    dost = User.objects.get(province=province, username="dost")
+    codes = dict(Agency.objects.filter(province=province).values_list("pk", "code"))
+    by_code = {agency.code: agency for agency in Agency.objects.filter(province=province)}
+    ended = handover.with_open_items(Agency.objects.filter(province=province)).order_by("ended_on", "code")
+    decided = False
+    for agency in ended:
+        to = by_code[_successor(agency, codes)]
+        keep_account = agency.end_reason == EndReason.DISSOLVED and agency.category == Category.DISTRICT_PC
+        moved, closed = [], []
+        for group in handover.open_items(agency):
+            for value, _label in group["items"]:
+                kind, pk = group["kind"], int(value.partition(":")[2])
+                if kind in STAY_WITH_THE_UNIT or (kind == Handover.Kind.ACCOUNT and not keep_account):
+                    closed.append((kind, pk))
+                else:
+                    moved.append((kind, pk))
+        if moved:
+            handover.decide(actor=dost, agency=agency, items=moved, to=to)
+        if closed:
+            handover.decide(actor=dost, agency=agency, items=closed, to=None)
+        decided = True
+    return decided
+
+
+def demo_logins(province: Province) -> list[tuple[str, str, str]]:
+    """(username, role, where) of the demo's active accounts as they stand now: a secretary account that a
+    hand-over moved shows its new agency; a disabled one is not listed."""
+    users = (
+        User.objects.filter(province=province, is_active=True, username__in=["dost", "lanhdao"])
+        .union(User.objects.filter(province=province, is_active=True, username__startswith="tk."))
+        .order_by("username")
+    )
+    rows = []
+    agencies = dict(Agency.objects.filter(province=province).values_list("pk", "name"))
+    for user in users:
+        where = agencies.get(user.agency_id, province.name) if user.agency_id else province.name
+        rows.append((user.username, str(User.Role(user.role).label), where))
+    staff = [row for row in rows if not row[0].startswith("tk.")]
+    staff.sort(key=lambda row: row[0] != "dost")
+    return staff + [row for row in rows if row[0].startswith("tk.")]

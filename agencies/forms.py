@@ -102,8 +102,8 @@ class AgencyForm(RevisionMixin, forms.ModelForm):
 
     class Meta:
         model = Agency
-        fields = ["code", "name", "category", "parent", "locality", "established_on", *CONTACT_FIELDS]
-        widgets = {"established_on": DATE_WIDGET}
+        fields = ["code", "name", "category", "parent", "locality", "established_on", *CONTACT_FIELDS, "note"]
+        widgets = {"established_on": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

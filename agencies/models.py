@@ -133,6 +133,11 @@ class Agency(models.Model):
     secretary_name = models.CharField(_("ISO secretary"), max_length=120, blank=True)
     secretary_phone = models.CharField(_("ISO secretary's phone"), max_length=40, blank=True)
     secretary_email = models.EmailField(_("ISO secretary's e-mail"), blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("What a reader of the registry should know, e.g. that a name is illustrative."),
+    )
 
     # Counts the saves of the agency, so that an edit started from an older one is refused, not lost.
     revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
@@ -285,6 +290,58 @@ class ApplicationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.get_obligation_display()} ({self.valid_from})"
+
+
+class Handover(models.Model):
+    """A decision on one thing an ended unit carried: handed to a successor, or closed with the unit.
+    Nothing may stay attached to an ended unit without one (see `agencies.handover`)."""
+
+    class Kind(models.TextChoices):
+        PROFILE = "profile", _("QMS profile and its announcement")
+        PROCEDURE = "procedure", _("Administrative procedure")
+        PROCESS = "process", _("Process")
+        STAFF = "staff", _("Staff member and roles")
+        FINDING = "finding", _("Open finding and its corrective actions")
+        SELF_REPORT = "self_report", _("Self-report not submitted or returned")
+        DOCUMENT = "document", _("Uploaded file")
+        ACCOUNT = "account", _("ISO secretary's account")
+
+    class Outcome(models.TextChoices):
+        MOVED = "moved", _("Handed to a successor")
+        CLOSED = "closed", _("Closed with the unit")
+
+    from_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="handed_over", verbose_name=_("ended unit")
+    )
+    to_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="taken_over",
+        verbose_name=_("successor"),
+    )
+    kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    label = models.CharField(_("item"), max_length=255)
+    outcome = models.CharField(_("decision"), max_length=8, choices=Outcome.choices)
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["from_agency", "kind", "label"]
+        verbose_name = _("hand-over decision")
+        verbose_name_plural = _("hand-over decisions")
+        constraints = [
+            models.UniqueConstraint(fields=["from_agency", "kind", "object_id"], name="one_decision_per_item"),
+        ]
+        indexes = [models.Index(fields=["kind", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.label} → {self.to_agency or self.get_outcome_display()}"
 
 
 class User(AbstractUser):

@@ -4,6 +4,7 @@ only what the user may see, so scoping is decided in one place and never repeate
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
@@ -175,3 +176,22 @@ def with_names_before(reorganisations) -> list[Reorganisation]:
     for r in items:
         r.before = [(a, names.get((a.pk, r.effective_date), a.name)) for a in r.predecessors.all()]
     return items
+
+
+def names_then(wanted: Iterable[tuple[int, datetime.date]]) -> dict[tuple[int, datetime.date], str]:
+    """The name each agency had on a day, for (agency id, day) pairs, in one query: a document or list of a
+    past year prints "Ban Dân tộc", not the name it has today. A day outside the agency's life gives the
+    name of its nearest period (its last before it ended, its first before it began)."""
+    wanted = set(wanted)
+    periods: dict[int, list[tuple[datetime.date | None, datetime.date | None, str]]] = {}
+    rows = AgencyVersion.objects.filter(agency_id__in={agency_id for agency_id, _day in wanted}).order_by(
+        "agency_id", F("valid_from").asc(nulls_first=True)
+    )
+    for agency_id, valid_from, valid_to, name in rows.values_list("agency_id", "valid_from", "valid_to", "name"):
+        periods.setdefault(agency_id, []).append((valid_from, valid_to, name))
+    names = {}
+    for agency_id, day in wanted:
+        found = periods.get(agency_id) or [(None, None, "")]
+        before = [name for valid_from, _to, name in found if valid_from is None or valid_from <= day]
+        names[(agency_id, day)] = before[-1] if before else found[0][2]
+    return names

@@ -77,6 +77,7 @@ def agency_create(
     locality: str = "",
     established_on: datetime.date | None = None,
     reorganisation: Reorganisation | None = None,
+    note: str = "",
     **contacts: Any,
 ) -> Agency:
     require(actor, "registry.manage", province)
@@ -91,6 +92,7 @@ def agency_create(
         parent=parent,
         locality=locality.strip(),
         established_on=established_on,
+        note=note.strip(),
         **contacts,
     )
     agency.full_clean()
@@ -115,7 +117,7 @@ def agency_update(*, actor: User, agency: Agency, expected_revision: int | None 
     DOST corrects any field; the agency's secretary only its contact data. A change with a legal
     basis (a rename, a transfer) is a reorganisation instead: it opens a new dated version and keeps
     the old one."""
-    unknown = set(fields) - set(DATED_FIELDS) - set(CONTACT_FIELDS) - {"code", "established_on"}
+    unknown = set(fields) - set(DATED_FIELDS) - set(CONTACT_FIELDS) - {"code", "established_on", "note"}
     if unknown:
         raise TypeError(f"unknown agency fields: {sorted(unknown)}")
     require(actor, "agency.edit", agency)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,13 +13,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, province_scope, require, user_province_id
 
-from . import registry_io, services
+from . import handover, registry_io, services
 from .filters import RegistryFilter
 from .forms import (
     REORGANISATION_FORMS,
@@ -29,7 +31,16 @@ from .forms import (
     add_service_errors,
 )
 from .history import change_log
-from .models import Agency, AgencyVersion, ApplicationRule, Category, Document, Obligation, Reorganisation
+from .models import (
+    Agency,
+    AgencyVersion,
+    ApplicationRule,
+    Category,
+    Document,
+    Handover,
+    Obligation,
+    Reorganisation,
+)
 from .selectors import (
     basis,
     counts_by_rule,
@@ -79,6 +90,9 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "summary": summary,
             "total": sum(counts.values()),
             "obligations": [(key, label, obligations[key]["total"]) for key, label in Obligation.choices],
+            "ended_with_open_items": handover.with_open_items(visible_agencies(request.user)).count()
+            if can(request.user, "province.view")
+            else None,
             "as_of": registry.as_of_date,
             "is_today": registry.as_of_date == timezone.localdate(),
             "query": query,
@@ -131,10 +145,33 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reorganisations": reorganisations,
             "history": change_log(agency),
             **_obligation_of(agency, today),
+            **_handover_of(request.user, agency),
             "can_edit": can(request.user, "agency.edit", agency),
             "can_manage": can(request.user, "registry.manage"),
         },
     )
+
+
+def _handover_of(user, agency: Agency) -> dict:
+    """An ended unit: how many items wait for a decision, and to whom it handed its items; any agency:
+    the ended units it took items over from (those the user may see)."""
+    visible = visible_agencies(user)
+    taken = Counter(agency.taken_over.filter(from_agency__in=visible).values_list("from_agency", flat=True))
+    from inspections.selectors import visible_findings
+
+    context = {
+        "taken_from": [(a, taken[a.pk]) for a in Agency.objects.filter(pk__in=taken).order_by("name")],
+        "open_findings": visible_findings(user)
+        .filter(agency=agency)
+        .exclude(status="closed")
+        .select_related("inspection__agency")
+        .order_by("due_on", "pk")[:20],
+    }
+    if agency.ended_on:
+        context["handover_open"] = sum(len(group["items"]) for group in handover.open_items(agency))
+        handed = Counter(agency.handed_over.filter(to_agency__in=visible).values_list("to_agency", flat=True))
+        context["handed_to"] = [(a, handed[a.pk]) for a in Agency.objects.filter(pk__in=handed).order_by("name")]
+    return context
 
 
 def _obligation_of(agency: Agency, on) -> dict:
@@ -271,6 +308,78 @@ def application_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("agencies:rules")
 
 
+def _handover_items(values: list[str]) -> list[tuple[str, int]] | None:
+    """The ticked items ("kind:id"), or None if one is not of that form."""
+    items = []
+    for value in values:
+        kind, _sep, pk = value.partition(":")
+        if kind not in Handover.Kind.values or not pk.isdigit() or len(pk) > 18:
+            return None
+        items.append((kind, int(pk)))
+    return items
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_handover(request: HttpRequest, pk: int) -> HttpResponse:
+    """What an ended unit carried: hand each item (or all) to a successor, or close it with the unit."""
+    agency = get_object_or_404(visible_agencies(request.user).filter(ended_on__isnull=False), pk=pk)
+    require(request.user, "registry.manage", agency)
+    successors = list(Agency.objects.filter(reorganisations_in__predecessors=agency).distinct().order_by("name"))
+    others = handover.successors_for(agency).exclude(pk__in=[a.pk for a in successors]).order_by("name")
+    choices = [(a.pk, a.name) for a in successors] + [(a.pk, a.name) for a in others.only("pk", "name")]
+    error, status, ticked, chosen = "", 200, None, None
+    if request.method == "POST":
+        ticked = request.POST.getlist("item")
+        items = _handover_items(ticked)
+        action = request.POST.get("action")
+        chosen = request.POST.get("to", "")
+        to = None
+        if action == "move":
+            to = handover.successors_for(agency).filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        if items is None or action not in ("move", "close"):
+            error = _("The request was not understood; choose the items again.")
+        elif action == "move" and to is None:
+            error = _("Choose the agency that takes the items over.")
+        else:
+            try:
+                done = handover.decide(actor=request.user, agency=agency, items=items, to=to)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(
+                    request, ngettext("%(n)s item decided.", "%(n)s items decided.", len(done)) % {"n": len(done)}
+                )
+                return redirect("agencies:handover", agency.pk)
+        status = 400
+    decided = agency.handed_over.select_related("to_agency", "decided_by").order_by("-decided_at", "kind")
+    return render(
+        request,
+        "agencies/handover.html",
+        {
+            "agency": agency,
+            "open": handover.open_items(agency),
+            "decided": decided,
+            "choices": choices,
+            "suggested": successors[0].pk if len(successors) == 1 else None,
+            "chosen": int(chosen) if chosen and chosen.isdigit() else None,
+            "ticked": set(ticked) if ticked is not None else None,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_safe
+def handover_flag(request: HttpRequest) -> HttpResponse:
+    """The units that ended with items nobody decided about (the flag "ended with open items")."""
+    require(request.user, "province.view")
+    units = handover.with_open_items(visible_agencies(request.user)).order_by("-ended_on", "name")
+    page, query = paginate(request, units)
+    return render(request, "agencies/handover_flag.html", {"page": page, "query": query})
+
+
 @login_required
 @require_safe
 def reorganisation_list(request: HttpRequest) -> HttpResponse:
@@ -304,6 +413,7 @@ def reorganisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "predecessors": item.predecessors.filter(pk__in=visible.values("pk")),
             "successors": item.successors.filter(pk__in=visible.values("pk")),
             "opened_versions": item.opened_versions.select_related("agency", "parent"),
+            "can_manage": can(request.user, "registry.manage", item),
         },
     )
 
@@ -324,6 +434,13 @@ def reorganisation_create(request: HttpRequest, kind: str) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("The reorganisation was recorded."))
+            ended = [a for a in item.predecessors.all() if a.ended_on and handover.open_items(a)]
+            if ended:
+                messages.warning(
+                    request,
+                    _("Now hand over what the ended units carried: %(units)s.")
+                    % {"units": ", ".join(a.name for a in ended)},
+                )
             return redirect(item)
     return render(
         request,

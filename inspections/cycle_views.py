@@ -83,6 +83,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if mode in Mode.values:
         entries = entries.filter(mode=mode)
     page = Paginator(entries, settings.REGISTRY_PAGE_SIZE).get_page(request.GET.get("page"))
+    day = selectors.plan_day(plan)
+    page.object_list = selectors.with_names_then(page.object_list, lambda entry: day)
     counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
     files = list(plan.files.all()[:5])  # the Mẫu 19 made in the background (large plans)
     return render(
@@ -187,6 +189,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
             inspection = services.inspection_start(agency=data.pop("agency"), actor=user, **data)
             return redirect(inspection)
     page, query = paginate(request, inspections)
+    page.object_list = selectors.with_names_then(page.object_list, lambda inspection: inspection.start_date)
     return render(
         request,
         "inspections/inspection_list.html",
@@ -335,7 +338,7 @@ def inspection_file(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 def finding_list(request: HttpRequest) -> HttpResponse:
-    findings = selectors.visible_findings(request.user).select_related("inspection__agency")
+    findings = selectors.visible_findings(request.user).select_related("inspection__agency", "agency")
     filters = FindingFilterForm(request.GET)
     criteria = filters.cleaned_data if filters.is_valid() else {}
     if filters.errors:
@@ -366,16 +369,18 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(selectors.visible_findings(request.user).select_related("inspection__agency"), pk=pk)
+    finding = get_object_or_404(
+        selectors.visible_findings(request.user).select_related("inspection__agency", "agency"), pk=pk
+    )
     user = request.user
-    can_answer = can(user, "finding.answer", finding.inspection) and finding.status in (
+    can_answer = can(user, "finding.answer", finding) and finding.status in (
         Finding.Status.OPEN,
         Finding.Status.REJECTED,
     )
     form = ActionForm(request.POST or None, request.FILES or None, initial={"revision": finding.revision})
     status = 200
     if request.method == "POST":
-        require(user, "finding.answer", finding.inspection)
+        require(user, "finding.answer", finding)
         if form.is_valid():
             try:
                 services.action_report(
@@ -406,6 +411,8 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_decide": can(user, "finding.decide", finding.inspection) and finding.status == Finding.Status.ANSWERED,
             "title": {s.key: s.title for s in SECTIONS}.get(finding.item, finding.item),
             "today": timezone.localdate(),
+            # A finding handed to a successor: its secretary answers it but cannot open the ended unit's inspection.
+            "inspection_visible": selectors.visible_inspections(user).filter(pk=finding.inspection_id).exists(),
         },
         status=status,
     )

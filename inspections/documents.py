@@ -46,8 +46,12 @@ def inspection_file_zip(inspection: Inspection) -> tuple[str, bytes]:
 def plan_pdf(plan: InspectionPlan) -> tuple[str, bytes]:
     """The plan as Mẫu 19. KHKT, on-site inspections first."""
     from .reports.render import render_template_pdf
+    from .selectors import plan_day, with_names_then
 
-    entries = plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name")
+    day = plan_day(plan)
+    entries = with_names_then(
+        plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name"), lambda entry: day
+    )
     counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
     data = render_template_pdf(
         "inspections/pdf/mau19.html",
@@ -66,8 +70,10 @@ def plan_pdf(plan: InspectionPlan) -> tuple[str, bytes]:
 def inspection_form_pdf(inspection: Inspection, form: str) -> tuple[str, bytes]:
     """The inspection decision (Mẫu 20, on-site inspections) or the minutes (Mẫu 21), pre-filled."""
     from .reports.render import render_template_pdf
+    from .selectors import with_names_then
 
     titles = {s.key: s.title for s in SECTIONS}
+    with_names_then([inspection], lambda item: item.start_date)  # the name the agency had when inspected
     context = {"inspection": inspection}
     if form == "21":
         checks = {c.item: c for c in inspection.checks.all()}

@@ -260,6 +260,11 @@ class Finding(models.Model):
     inspection = models.ForeignKey(
         Inspection, on_delete=models.CASCADE, related_name="findings", verbose_name=_("inspection")
     )
+    # The agency that must correct it: the inspected one, or the successor it was handed to when that
+    # agency ended (a merger, split or dissolution). It sees, answers and is reminded of the finding.
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="findings", verbose_name=_("agency responsible")
+    )
     item = models.CharField(_("checklist item"), max_length=32)
     clause = models.CharField(
         _("clause of the standard"),
@@ -292,6 +297,11 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.description[:60]}"
+
+    def save(self, *args, **kwargs):
+        if self.agency_id is None and self.inspection_id is not None:
+            self.agency_id = self.inspection.agency_id
+        super().save(*args, **kwargs)
 
 
 class CorrectiveAction(models.Model):

@@ -55,18 +55,16 @@ def risk_scores(rows: QuerySet[AgencyVersion], on: datetime.date, province: Prov
             for agency_id in qms.flagged(rows.order_by(), flag, on).values_list("agency_id", flat=True):
                 reasons[agency_id].append((qms.TRANSITION_FLAG, TRANSITION_POINTS, campaign.to_edition.title_vi))
 
-    open_findings = Finding.objects.filter(
-        inspection__agency_id__in=agency_ids, inspection__start_date__lte=on
-    ).exclude(status=Finding.Status.CLOSED)
-    for row in open_findings.values("inspection__agency_id").annotate(
+    open_findings = Finding.objects.filter(agency_id__in=agency_ids, inspection__start_date__lte=on).exclude(
+        status=Finding.Status.CLOSED
+    )
+    for row in open_findings.values("agency_id").annotate(
         n=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=on) & ~Q(status=Finding.Status.ANSWERED))
     ):
         if row["overdue"]:
-            reasons[row["inspection__agency_id"]].append(
-                ("overdue_findings", min(3 * row["overdue"], 9), row["overdue"])
-            )
+            reasons[row["agency_id"]].append(("overdue_findings", min(3 * row["overdue"], 9), row["overdue"]))
         if row["n"] - row["overdue"]:
-            reasons[row["inspection__agency_id"]].append(
+            reasons[row["agency_id"]].append(
                 ("open_findings", min(row["n"] - row["overdue"], 3), row["n"] - row["overdue"])
             )
 

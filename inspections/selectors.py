@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import AgencyVersion, Category, User
-from agencies.selectors import existing_on, registry_rows, visible_agencies, visible_versions
+from agencies.selectors import existing_on, names_then, registry_rows, visible_agencies, visible_versions
 from iso_tracker.permissions import can, province_scope
 
 from .models import ReportingRound, SelfReport
@@ -100,7 +100,7 @@ def visible_findings(user: User):
         item=OuterRef("item"),
         inspection__year__lt=OuterRef("inspection__year"),
     )
-    return Finding.objects.filter(inspection__agency__in=visible_agencies(user)).annotate(repeated=Exists(repeated))
+    return Finding.objects.filter(agency__in=visible_agencies(user)).annotate(repeated=Exists(repeated))
 
 
 def overdue(on: datetime.date) -> Q:
@@ -143,5 +143,20 @@ def year_figures(user: User, year: int) -> dict:
         "findings": counted,
         "by_severity": [(k, label, counted[f"severity_{k}"]) for k, label in Finding.Severity.choices],
         "by_status": [(k, label, counted[f"status_{k}"]) for k, label in Finding.Status.choices],
-        "by_category": [(k, label, by_category.get(k, 0)) for k, label in Category.choices],
+        "by_category": [(k, label, by_category[k]) for k, label in Category.choices if by_category.get(k)],
     }
+
+
+def plan_day(plan) -> datetime.date:
+    """The day a plan names its agencies on: its approval, else the end of its year (today if sooner)."""
+    return plan.approved_on or min(datetime.date(plan.year, 12, 31), timezone.localdate())
+
+
+def with_names_then(items, day_of) -> list:
+    """`items` (plan entries, inspections…) each given `.agency_name_then`: its agency's name on `day_of(item)`,
+    in one query. Lists and documents of a past year print the names of that year."""
+    items = list(items)
+    names = names_then((item.agency_id, day_of(item)) for item in items)
+    for item in items:
+        item.agency_name_then = names[(item.agency_id, day_of(item))] or item.agency.name
+    return items

@@ -332,6 +332,7 @@ def finding_add(
         raise ValidationError({"item": _("Choose an item of the checklist.")})
     finding = Finding(
         inspection=inspection,
+        agency_id=inspection.agency_id,  # responsible for it until a reorganisation hands it over
         item=item,
         severity=severity,
         description=description.strip(),
@@ -382,8 +383,8 @@ def action_report(
 ) -> CorrectiveAction:
     """The agency's secretary reports what was done about the finding as they read it (`expected_revision`):
     refused if it changed since (EditConflict), e.g. a colleague answered it first."""
-    agency = finding.inspection.agency
-    require(actor, "finding.answer", finding.inspection)
+    agency = finding.agency
+    require(actor, "finding.answer", finding)
     _claim(finding, expected_revision)
     if finding.status not in (Finding.Status.OPEN, Finding.Status.REJECTED):
         raise ValidationError(_("This finding is not waiting for a corrective action."))

@@ -14,7 +14,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from agencies.demo import SECRETARY_NAMES
-from agencies.models import Agency, Province
+from agencies.models import Agency, Category, Province
 from iso_tracker.permissions import SYSTEM
 
 from . import services
@@ -41,10 +41,12 @@ D = datetime.date
 DONE_2019 = ["VPUB", "SNV", "STP", "SKHDT", "STC", "SCT", "SNN", "SXD", "STNMT", "SKHCN", "SYT", "SGDDT", "CCTDC"]
 NEVER_DONE = ["SNGV", "BQLKKT", "CCTL", "TW-HQ"]  # still on 2008 today: transition overdue
 NO_RECENT_AUDIT = ["STTTT", "SGTVT", "CCKL", "TW-TK"]  # skipped the last audit and review
-UNTRAINED_SUCCESSOR = ["SLDTBXH", "SVHTTDL", "CCDS", "X04", "TW-BHXH"]  # new secretary in 2025, no course yet
+UNTRAINED_SUCCESSOR = ["STC", "SVHTTDL", "CCDS", "X04", "TW-BHXH"]  # new secretary in 2025, no course yet
 SCOPE_CHANGED = ["STP", "SCT"]  # procedures added in 2026, not re-announced
 UNCOVERED = ["SXD", "SGTVT", "SYT", "CCATVSTP", "TW-THUE"]  # procedures no process covers
 ORPHANS = ["SNV", "SLDTBXH", "BDT"]  # processes written apart from the procedures (D2)
+MERGED_2025 = ["SKHDT", "SGTVT", "SLDTBXH", "SNN", "STNMT"]  # departments merged away on 1/3/2025
+APPLYING_2025 = ["X04", "X05", "X06"]  # the three wards; the 53 new communes have not announced a QMS yet
 FIELDS = ["Đất đai", "Môi trường", "Đầu tư", "Xây dựng", "Y tế", "Giáo dục", "Lao động", "Văn hóa", "Tư pháp", "Thuế"]
 PEOPLE = [*SECRETARY_NAMES, "Lý Thị Nga", "Mã Văn Khánh"]
 POLICY = (
@@ -121,7 +123,16 @@ def _campaign(province: Province, editions: dict, template: str, source: str, ta
 @transaction.atomic
 def seed_qms(province: Province) -> bool:
     """Load the QMS history once; later calls change nothing. Returns whether it loaded now."""
-    agencies = list(Agency.objects.filter(province=province).order_by("code"))
+    # Units set up in 2025 come after the others, so the history of the others stays as it was before them;
+    # of the new commune-level units only those in APPLYING_2025 have built a QMS (it is encouraged for them).
+    agencies = sorted(
+        (
+            a
+            for a in Agency.objects.filter(province=province)
+            if a.category != Category.COMMUNE_LEVEL_PC or a.code in APPLYING_2025
+        ),
+        key=lambda a: (bool(a.established_on and a.established_on >= D(2025, 1, 1)), a.code),
+    )
     if QMSProfile.objects.filter(agency__province=province).exists():
         return False
     rng = random.Random(2019)  # noqa: S311 - repeatable demo data, not security
@@ -206,6 +217,8 @@ def seed_qms(province: Province) -> bool:
                 ("audit", -45),
                 ("review", -20),
             ):
+                if kind == "consultant" and not done_2019:
+                    continue  # only the 2019 round hired consultants (Decision 2323, 13 contracts); later ones did not
                 services.milestone_record(
                     actor=SYSTEM,
                     agency=agency,
@@ -367,8 +380,9 @@ def _consultants(by_code: dict[str, Agency], campaign: Campaign) -> None:
 
 
 def _scope(by_code: dict[str, Agency]) -> None:
-    """Procedures and processes of the agencies that exist today, with the gaps named above."""
-    for number, agency in enumerate(a for a in by_code.values() if a.ended_on is None):
+    """Procedures and processes of the agencies that exist today and of the departments merged on 1/3/2025
+    (as before they merged: the 2019 figures stay the same), with the gaps named above."""
+    for number, agency in enumerate(a for a in by_code.values() if a.ended_on is None or a.code in MERGED_2025):
         field = FIELDS[number % len(FIELDS)]
         announced = agency.announcements.order_by("decision_date").first().decision_date
         procedures = []
@@ -429,7 +443,7 @@ def _legal_changes(province: Province, by_code: dict[str, Agency]) -> None:
             "Môi trường",
             [("STNMT", D(2022, 3, 20)), ("CCBVMT", D(2022, 5, 10))],
         ),
-        ("31/2024/QH15", "Luật Đất đai", D(2024, 8, 1), "Đất đai", [("STNMT", None), ("SXD", D(2024, 10, 1))]),
+        ("31/2024/QH15", "Luật Đất đai", D(2024, 8, 1), "Đất đai", [("SNNMT", None), ("SXD", D(2024, 10, 1))]),
     ]
     for number, title, effective, fields, affected in laws:
         change = services.legal_change_create(

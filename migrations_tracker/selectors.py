@@ -342,8 +342,14 @@ def transition_by_category(rows: QuerySet[AgencyVersion], on: datetime.date, cam
 
 def spending(rows: QuerySet[AgencyVersion], on: datetime.date, since: datetime.date | None = None) -> dict:
     """Consultant contracts signed by `on` (and on or after `since`): the total, and the agencies whose
-    spending passes the cap of Circular 116/2015/TT-BTC for their category (settings.CONSULTING_CAPS_VND)."""
-    contracts = ConsultantContract.objects.filter(agency__in=rows.values("agency_id"), signed_on__lte=on)
+    spending passes the cap of Circular 116/2015/TT-BTC for their category (settings.CONSULTING_CAPS_VND).
+    Money a unit spent stays in its province's total after a reorganisation ended the unit."""
+    ended_units = Agency.objects.filter(province_id__in=rows.values("agency__province_id"), ended_on__lte=on).values(
+        "pk"
+    )
+    contracts = ConsultantContract.objects.filter(
+        Q(agency__in=rows.values("agency_id")) | Q(agency__in=ended_units), signed_on__lte=on
+    )
     if since is not None:
         contracts = contracts.filter(signed_on__gte=since)
     total = contracts.aggregate(total=Sum("value_vnd"))["total"] or 0

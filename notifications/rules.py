@@ -145,11 +145,11 @@ def _self_reports(ctx: Context, settings: ReminderSettings) -> Iterator[Candidat
 def _findings(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
     on = ctx.on
     findings = Finding.objects.filter(
-        inspection__agency_id__in=ctx.rows.values("agency_id"),
+        agency_id__in=ctx.rows.values("agency_id"),
         due_on__isnull=False,
         status__in=[Finding.Status.OPEN, Finding.Status.REJECTED],
         due_on__gte=on - datetime.timedelta(days=OVERDUE_REMINDER_DAYS),
-    ).values_list("pk", "inspection__agency_id", "due_on", "description")
+    ).values_list("pk", "agency_id", "due_on", "description")
     for pk, agency_id, due_on, description in findings:
         url = reverse("inspections:finding", args=[pk])
         days_left = (due_on - on).days
@@ -175,9 +175,9 @@ def _findings(ctx: Context, settings: ReminderSettings) -> Iterator[Candidate]:
                 )
     rejected = CorrectiveAction.objects.filter(
         decision=CorrectiveAction.Decision.REJECTED,
-        finding__inspection__agency_id__in=ctx.rows.values("agency_id"),
+        finding__agency_id__in=ctx.rows.values("agency_id"),
         decided_at__date__gte=on - datetime.timedelta(days=OVERDUE_REMINDER_DAYS),
-    ).values_list("pk", "finding_id", "finding__inspection__agency_id", "reason")
+    ).values_list("pk", "finding_id", "finding__agency_id", "reason")
     for pk, finding_id, agency_id, reason in rejected:
         for user in ctx.secretaries.get(agency_id, []):
             yield Candidate(
@@ -318,10 +318,10 @@ def _behind(ctx: Context) -> tuple[dict[str, int], int, list[str]]:
     flagged = {flag.key: set(qms.flagged(ctx.rows, flag, on).values_list("agency_id", flat=True)) for flag in flags}
     overdue_by_agency: dict[int, int] = defaultdict(int)
     for agency_id in Finding.objects.filter(
-        inspection__agency_id__in=ctx.rows.values("agency_id"),
+        agency_id__in=ctx.rows.values("agency_id"),
         due_on__lt=on,
         status__in=[Finding.Status.OPEN, Finding.Status.REJECTED],
-    ).values_list("inspection__agency_id", flat=True):
+    ).values_list("agency_id", flat=True):
         overdue_by_agency[agency_id] += 1
     score: dict[int, int] = defaultdict(int)
     for ids in flagged.values():

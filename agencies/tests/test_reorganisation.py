@@ -41,11 +41,39 @@ def test_demo_registry_through_time(demo, client):
     assert by_category[Category.DISTRICT_OFFICE] == 20
     assert total == 68
     total, by_category = _counts(client, "30/06/2025")
-    assert by_category[Category.PROVINCIAL_AGENCY] == 19  # Information and Communications merged on 1/3/2025
+    # 1/3/2025: Planning and Investment, Transport, Labour and Information and Communications merged into other
+    # departments; Agriculture and Natural Resources into the new Agriculture and Environment: 20 - 6 + 1.
+    assert by_category[Category.PROVINCIAL_AGENCY] == 15
+    assert by_category[Category.PROVINCIAL_UNIT] == 9  # the chi cục moved under the new department first
     assert by_category[Category.DISTRICT_PC] == 10
     total, by_category = _counts(client, "01/07/2025")
     assert Category.DISTRICT_PC not in by_category and Category.DISTRICT_OFFICE not in by_category  # none left
-    assert by_category[Category.COMMUNE_PC] == 1
+    assert Category.COMMUNE_PC not in by_category
+    # The registry as of 02/12/2026 is the province of two-level local government.
+    total, by_category = _counts(client, "02/12/2026")
+    assert by_category == {
+        Category.PROVINCIAL_AGENCY: 15,
+        Category.PROVINCIAL_UNIT: 9,
+        Category.COMMUNE_LEVEL_PC: 56,  # 53 communes and 3 wards
+        Category.SERVICE_CENTRE: 1,
+        Category.CENTRAL_AGENCY: 6,
+    }
+    assert total == 87
+    names = {
+        row.name
+        for row in client.get(
+            reverse("agencies:list"), {"as_of": "02/12/2026", "category": Category.PROVINCIAL_AGENCY}
+        ).context["page"]
+    }
+    today = {"Sở Tài chính", "Sở Xây dựng", "Sở Nội vụ", "Sở Nông nghiệp và Môi trường", "Sở Khoa học và Công nghệ"}
+    assert today <= names
+    assert not names & {"Sở Kế hoạch và Đầu tư", "Sở Giao thông vận tải", "Sở Tài nguyên và Môi trường"}
+    agriculture = Agency.objects.get(code="SNNMT")
+    assert set(agriculture.children.values_list("code", flat=True)) >= {"CCKL", "CCTTBVTV", "CCCNTY", "CCTL", "CCBVMT"}
+    # Every new commune with an illustrative name says so in its note, shown on its page.
+    communes = Agency.objects.filter(category=Category.COMMUNE_LEVEL_PC, name__startswith="UBND xã")
+    assert communes.count() == 53 and not communes.exclude(note__startswith="Tên minh họa").exists()
+    assert "Tên minh họa (demo)" in client.get(communes.first().get_absolute_url()).content.decode()
 
     # The merged district keeps its history and points to its successor.
     thong_nong = Agency.objects.get(code="H04")

@@ -140,6 +140,8 @@ def annual_figures(province: Province, year: int) -> dict:
             "agency_id", "mode", "conclusion"
         )
     }
+    # A year's annex lists the findings of that year's inspections against the unit inspected, even when a
+    # reorganisation has since handed them to a successor (the report of a year keeps that year's units).
     open_by_agency = Counter(
         findings.exclude(status=Finding.Status.CLOSED).values_list("inspection__agency_id", flat=True)
     )

@@ -169,34 +169,185 @@ def render_xlsx(figures: dict, narrative: dict, out) -> None:
     book.save(out)
 
 
-def render_docx(figures: dict, narrative: dict, out) -> None:
-    from docx import Document
+DOCX_FONT = "Times New Roman"  # the Times-metric face Word has; the PDF ships its metric twin (Liberation Serif 2)
+RECIPIENTS = ["UBND tỉnh (b/c);", "Bộ Khoa học và Công nghệ;", "Lưu: VT, TĐC."]
+
+
+def _docx_font(run_or_style, size: float | None = None, *, bold=None, italic=None) -> None:
+    """One face for every script: Word picks the font of a run by script (ascii, hAnsi, cs, eastAsia);
+    Vietnamese letters such as ế or ự are "hAnsi", so all four are set."""
+    from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    font = run_or_style.font
+    font.name = DOCX_FONT
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    if italic is not None:
+        font.italic = italic
+    properties = run_or_style.element.get_or_add_rPr()
+    fonts = properties.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = properties.makeelement(qn("w:rFonts"), {})
+        properties.append(fonts)
+    for script in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(script), DOCX_FONT)
+
+
+def _docx_lines(cell, lines: list[tuple[str, dict]], align) -> None:
+    """Fill a cell with lines, each (text, run format), centred or not."""
+    cell.paragraphs[0].text = ""
+    for index, (text, fmt) in enumerate(lines):
+        paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
+        paragraph.alignment = align
+        paragraph.paragraph_format.space_after = 0
+        _docx_font(paragraph.add_run(text), **fmt)
+
+
+def _docx_no_borders(table) -> None:
+    from docx.oxml.ns import qn
+
+    borders = table._tbl.tblPr.makeelement(qn("w:tblBorders"), {})
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(borders.makeelement(qn(f"w:{edge}"), {qn("w:val"): "nil"}))
+    table._tbl.tblPr.append(borders)
+
+
+def _docx_repeat_header(row) -> None:
+    from docx.oxml.ns import qn
+
+    properties = row._tr.get_or_add_trPr()
+    properties.append(properties.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"}))
+    properties.append(properties.makeelement(qn("w:cantSplit"), {qn("w:val"): "true"}))
+
+
+def _docx_grid(document, rows: list[list[str]], widths_cm: list[float], size: float, header: bool = False):
+    """A bordered table (Word's "Table Grid") with fixed column widths, so no word is split across lines."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Cm
+
+    table = document.add_table(rows=0, cols=len(widths_cm))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for number, values in enumerate(rows):
+        row = table.add_row()
+        if header and number == 0:
+            _docx_repeat_header(row)
+        for cell, value, width in zip(row.cells, values, widths_cm, strict=True):
+            cell.width = Cm(width)
+            paragraph = cell.paragraphs[0]
+            paragraph.paragraph_format.space_after = 0
+            _docx_font(paragraph.add_run(str(value)), size, bold=header and number == 0)
+    return table
+
+
+def render_docx(figures: dict, narrative: dict, out) -> None:
+    """The report as an A4 administrative document (Decree 30/2020/NĐ-CP) to edit in Word: issuing body,
+    national motto, number, place and date, title, bordered tables, "Nơi nhận" and the signature block;
+    the annex on landscape pages with its header row repeated. Not final (no number or signer): "DỰ THẢO"."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    center, left, justify = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.JUSTIFY
     document = Document()
-    style = document.styles["Normal"]
-    style.font.name, style.font.size = "Times New Roman", Pt(13)
-    document.add_paragraph(
-        f"UBND TỈNH {figures['province'].upper()}\nSỞ KHOA HỌC VÀ CÔNG NGHỆ\nSố: {narrative.get('number') or '…'}"
+    _docx_font(document.styles["Normal"], 13)
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(1.5)
+
+    def paragraph(text: str = "", align=justify, *, size=13, bold=False, italic=False, indent=True):
+        item = document.add_paragraph()
+        item.alignment = align
+        item.paragraph_format.space_after = Pt(4)
+        if indent and align == justify:
+            item.paragraph_format.first_line_indent = Cm(1)
+        _docx_font(item.add_run(text), size, bold=bold, italic=italic)
+        return item
+
+    if not (narrative.get("number") and narrative.get("signer")):
+        paragraph("DỰ THẢO", WD_ALIGN_PARAGRAPH.RIGHT, bold=True)
+    header = document.add_table(rows=1, cols=2)
+    _docx_no_borders(header)
+    header.autofit = False
+    for cell, width in zip(header.rows[0].cells, (6.5, 10.0), strict=True):
+        cell.width = Cm(width)
+    province = figures["province"]
+    _docx_lines(
+        header.rows[0].cells[0],
+        [
+            (f"UBND TỈNH {province.upper()}", {"size": 12}),
+            ("SỞ KHOA HỌC VÀ CÔNG NGHỆ", {"size": 12, "bold": True}),
+            ("───────", {"size": 12}),
+            (f"Số: {narrative.get('number') or '……/BC-SKHCN'}", {"size": 13}),
+        ],
+        center,
     )
-    document.add_heading(f"BÁO CÁO\nKết quả áp dụng, duy trì HTQLCL theo TCVN ISO 9001 năm {figures['year']}", level=1)
+    _docx_lines(
+        header.rows[0].cells[1],
+        [
+            ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"size": 12, "bold": True}),
+            ("Độc lập - Tự do - Hạnh phúc", {"size": 13, "bold": True}),
+            ("───────────────", {"size": 12}),
+            (f"{province}, ngày …… tháng …… năm {figures['year']}", {"size": 13, "italic": True}),
+        ],
+        center,
+    )
+    paragraph("")
+    paragraph("BÁO CÁO", center, size=14, bold=True)
+    paragraph(
+        "Kết quả áp dụng, duy trì và cải tiến Hệ thống quản lý chất lượng theo TCVN\u00a0ISO\u00a09001 "
+        f"tại các cơ quan hành chính nhà nước trên địa bàn tỉnh {province} năm {figures['year']}",
+        center,
+        bold=True,
+    )
+    paragraph(
+        "Thực hiện Quyết định số 19/2014/QĐ-TTg và Thông tư số 26/2014/TT-BKHCN, Sở Khoa học và Công nghệ báo cáo "
+        f"Ủy ban nhân dân tỉnh kết quả năm {figures['year']} (số liệu từ ngày {figures['period_start']} đến ngày "
+        f"{figures['as_of']}) như sau:"
+    )
     titles = headings(figures)
     for key, rows in section_rows(figures).items():
-        document.add_heading(titles[key], level=2)
-        table = document.add_table(rows=0, cols=2)
-        for label, value in rows:
-            cells = table.add_row().cells
-            cells[0].text, cells[1].text = str(label), str(dotted(value))
+        paragraph(titles[key], left, bold=True, indent=False)
+        _docx_grid(document, [[str(label).strip(), str(dotted(value))] for label, value in rows], [12.5, 4.0], 12)
     for key in ("assessment", "difficulties", "proposals"):
-        document.add_heading(titles[key], level=2)
-        document.add_paragraph(narrative.get(key) or "")
-    document.add_heading("Phụ lục: Danh sách cơ quan", level=2)
-    annex = document.add_table(rows=1, cols=len(figures["annex_headers"]))
-    for cell, header in zip(annex.rows[0].cells, figures["annex_headers"], strict=True):
-        cell.text = header
-    for row in figures["annex"]:
-        for cell, value in zip(annex.add_row().cells, row, strict=True):
-            cell.text = str(value)
+        paragraph(titles[key], left, bold=True, indent=False)
+        for line in (narrative.get(key) or "…").splitlines() or ["…"]:
+            paragraph(line)
+    paragraph("")
+    signature = document.add_table(rows=1, cols=2)
+    _docx_no_borders(signature)
+    _docx_lines(
+        signature.rows[0].cells[0],
+        [("Nơi nhận:", {"size": 12, "bold": True, "italic": True}), *[(f"- {r}", {"size": 11}) for r in RECIPIENTS]],
+        left,
+    )
+    _docx_lines(
+        signature.rows[0].cells[1],
+        [
+            (narrative.get("signer_title") or "GIÁM ĐỐC", {"size": 13, "bold": True}),
+            *[("", {"size": 13})] * 4,
+            (narrative.get("signer") or "", {"size": 13, "bold": True}),
+        ],
+        center,
+    )
+
+    annex_section = document.add_section(WD_SECTION.NEW_PAGE)
+    annex_section.orientation = WD_ORIENT.LANDSCAPE
+    annex_section.page_width, annex_section.page_height = Cm(29.7), Cm(21.0)
+    annex_section.top_margin, annex_section.bottom_margin = Cm(1.8), Cm(1.5)
+    annex_section.left_margin, annex_section.right_margin = Cm(2), Cm(1.5)
+    paragraph("PHỤ LỤC: DANH SÁCH CƠ QUAN", center, bold=True)
+    headers = figures["annex_headers"]
+    usable = 29.7 - 2 - 1.5
+    weights = [2.0 if i == 0 else (5.0 if i == 1 else 2.4) for i in range(len(headers))]
+    widths = [round(usable * w / sum(weights), 2) for w in weights]
+    _docx_grid(document, [headers, *figures["annex"]], widths, 10, header=True)
     document.save(out)
 
 

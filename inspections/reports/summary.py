@@ -26,7 +26,7 @@ def bar_chart(rows: list[tuple[str, int]], *, total: int | None = None, width: i
     height = len(rows) * (bar + gap) + gap
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="Liberation Serif, Times New Roman, serif" font-size="10">'
+        f'font-family="ISO Serif, serif" font-size="10">'
     ]
     for i, (label, value) in enumerate(rows):
         y = gap + i * (bar + gap)
@@ -54,10 +54,10 @@ def most_behind(province: Province, on: datetime.date, limit: int = 10) -> list[
                 problems[agency_id].append(str(flag.label))
     overdue = defaultdict(int)
     for agency_id in Finding.objects.filter(
-        inspection__agency_id__in=rows.values("agency_id"),
+        agency_id__in=rows.values("agency_id"),
         due_on__lt=on,
         status__in=[Finding.Status.OPEN, Finding.Status.REJECTED],
-    ).values_list("inspection__agency_id", flat=True):
+    ).values_list("agency_id", flat=True):
         overdue[agency_id] += 1
     for agency_id, n in overdue.items():
         problems[agency_id].insert(0, f"{n} hành động khắc phục quá hạn")

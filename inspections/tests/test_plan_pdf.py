@@ -45,7 +45,7 @@ def test_a_small_plan_is_made_in_the_request_in_one_font(plan, settings):
         path.write_bytes(response.content)
         fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True).stdout
     names = {line.split()[0].split("+")[-1] for line in fonts.decode().splitlines()[2:] if line.strip()}
-    assert names and all(name.startswith("Liberation-Serif") for name in names), names
+    assert names and all(name.startswith("ISO-Serif") for name in names), names
 
 
 def test_a_large_plan_is_made_on_the_reports_queue_once_per_version(plan, settings):
@@ -90,3 +90,32 @@ def test_only_dost_of_the_province_makes_it(plan, settings):
     assert _client("tk.skhcn").post(url).status_code == 403
     assert _client("tk.skhcn").get(url).status_code == 403
     assert not ReportFile.objects.exists()
+
+
+def test_the_2019_plan_and_lists_name_each_agency_as_it_was_then(plan, settings):
+    """Ban Dân tộc became Sở Dân tộc và Tôn giáo on 1/3/2025: documents and lists of 2019 keep the old name."""
+    settings.PLAN_PDF_INLINE_MAX = 300
+    dost = _client("dost")
+    text = _text(dost.get(reverse("inspections:plan_pdf", args=[plan.pk])).content)
+    assert "Ban Dân tộc" in text and "Sở Dân tộc và Tôn giáo" not in text
+    plan_page = dost.get(plan.get_absolute_url(), {"page": 1})
+    names = [entry.agency_name_then for entry in plan_page.context["page"]]
+    assert "Sở Dân tộc và Tôn giáo" not in names
+    names, number = [], 1
+    while True:
+        listed = dost.get(reverse("inspections:inspections"), {"year": 2019, "page": number})
+        names += [inspection.agency_name_then for inspection in listed.context["page"]]
+        if not listed.context["page"].has_next():
+            break
+        number += 1
+    assert "Ban Dân tộc" in names and "Sở Dân tộc và Tôn giáo" not in names
+    assert ">Ban Dân tộc</a>" in "".join(
+        dost.get(reverse("inspections:inspections"), {"year": 2019, "page": n}).content.decode()
+        for n in range(1, number + 1)
+    )
+    inspection = plan.entries.get(agency__code="BDT").inspection
+    minutes = _text(dost.get(reverse("inspections:inspection_pdf", args=[inspection.pk, "21"])).content)
+    assert "Ban Dân tộc" in minutes and "Sở Dân tộc và Tôn giáo" not in minutes
+    # today's pages use today's name
+    today = dost.get(reverse("agencies:detail", args=[inspection.agency_id])).content.decode()
+    assert "Sở Dân tộc và Tôn giáo" in today

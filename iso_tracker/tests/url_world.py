@@ -40,7 +40,12 @@ def build_world() -> World:
     from conftest import seed_demo_quietly
 
     seed_demo_quietly()  # present already when the session's demo is open; then this changes nothing
-    action = CorrectiveAction.objects.select_related("finding__inspection__agency").order_by("pk").first()
+    action = (  # an agency that exists today (a merged one's records went to its successor)
+        CorrectiveAction.objects.select_related("finding__inspection__agency")
+        .filter(finding__inspection__agency__ended_on__isnull=True)
+        .order_by("pk")
+        .first()
+    )
     inspection = action.finding.inspection
     agency = inspection.agency
     province = agency.province
@@ -109,6 +114,7 @@ def build_world() -> World:
     a = {"pk": agency.pk}
     world.kwargs = {
         "agencies:rule_delete": {"pk": rule.pk},
+        "agencies:handover": {"pk": Agency.objects.filter(province=province, ended_on__isnull=False).first().pk},
         "qms:edition_edit": {"pk": campaign.to_edition.pk},
         "qms:campaign": {"pk": campaign.pk},
         "qms:campaign_edit": {"pk": campaign.pk},

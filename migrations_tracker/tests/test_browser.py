@@ -22,7 +22,7 @@ def test_dost_follows_a_flag_from_the_dashboard_to_an_agency(page, live_server):
     page.click("[data-testid=flag-untrained_staff]")
     page.wait_for_selector("[data-testid=flagged]")
     shot(page, "22-qms-flag-list")
-    page.click("[data-testid=flagged] a:has-text('Sở Lao động')")
+    page.click("[data-testid=flagged] a:has-text('Sở Tài chính')")
     page.wait_for_selector("[data-testid=agency-flags]")
     assert "Thư ký hoặc đại diện lãnh đạo chưa qua đào tạo" in page.inner_text("[data-testid=agency-flags]")
     assert "chưa qua đào tạo" in page.inner_text("[data-testid=roles]")

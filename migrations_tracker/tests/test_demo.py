@@ -35,12 +35,16 @@ def test_demo_flags_on_a_set_day_link_to_the_agencies_behind_them(dost_demo):
     assert counts["transition-2015"] == 4  # still on 2008 after 30/06/2021
     assert counts["transition-2026"] == 0  # the 2015 → 2026 transition runs until 30/09/2029
     assert counts["untrained_staff"] == 5
-    # SGTVT, CCKL and TW-TK skipped their last audit (STTTT did too, but merged away in 2025); the ward
-    # formed on 1/7/2025 has not held its first one yet.
-    assert counts["no_internal_audit"] == 4
+    # CCKL and TW-TK skipped their last audit (STTTT and SGTVT did too, but merged away in 2025); the service
+    # centre and the 56 commune-level units formed on 1/7/2025 have not held a first one: 53 communes have not
+    # built a QMS yet (it is encouraged for them), the three wards announced theirs in 2026.
+    assert counts["no_internal_audit"] == 3 + 56
+    assert counts["not_announced"] == 53
     assert counts["scope_not_reannounced"] == 2
-    assert counts["revision_overdue"] == 1
-    assert counts["orphan_processes"] == 3
+    assert counts["revision_overdue"] == 1  # the land law of 2024, in Agriculture and Environment's domain now
+    assert counts["orphan_processes"] == 2  # Labour's orphan process stays its history (merged away)
+    revision = dost_demo.get(reverse("qms:flag", args=["revision_overdue"]), {"as_of": "27/11/2026"})
+    assert [row.agency.code for row in revision.context["page"]] == ["SNNMT"]
     listing = dost_demo.get(reverse("qms:flag", args=["transition-2015"]), {"as_of": "27/11/2026"})
     assert sorted(row.agency.code for row in listing.context["page"]) == ["BQLKKT", "CCTL", "SNGV", "TW-HQ"]
     # the address the flag had before transitions were data still leads to the same agencies
@@ -83,3 +87,11 @@ def test_dashboard_numbers_link_to_the_agencies_behind_them(dost_demo):
     assert reached.context["page"].paginator.count == 12
     none_yet = dost_demo.get(reverse("qms:list"), {"version": "none", "as_of": "31/12/2019"})
     assert none_yet.context["page"].paginator.count == 0
+
+
+def test_every_consultant_milestone_of_the_demo_is_backed_by_a_contract(demo):
+    from migrations_tracker.models import ConsultantContract, Milestone
+
+    engaged = set(Milestone.objects.filter(step__key="consultant").values_list("agency_id", flat=True))
+    contracted = set(ConsultantContract.objects.values_list("agency_id", flat=True))
+    assert engaged == contracted and len(contracted) == 13

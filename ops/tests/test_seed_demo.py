@@ -26,9 +26,17 @@ def test_seed_demo_is_idempotent_prints_logins_and_keeps_changed_passwords():
     text = out.getvalue()
     assert "CaoBang@2019" in text
     assert "dost " in text and "lanhdao " in text
-    for agency in Agency.objects.all():
+    for agency in Agency.objects.filter(ended_on__isnull=True):
         assert f"tk.{agency.code.lower()} " in text
         assert User.objects.get(username=f"tk.{agency.code.lower()}").agency == agency
+    # The accounts of ended units: moved to the successor by the hand-over (listed there) or disabled (not listed).
+    for agency in Agency.objects.filter(ended_on__isnull=False):
+        account = User.objects.get(username=f"tk.{agency.code.lower()}")
+        if account.is_active:
+            assert account.agency.ended_on is None
+            assert f"tk.{agency.code.lower()}" in text and account.agency.name in text
+        else:
+            assert f"tk.{agency.code.lower()} " not in text
     dost = User.objects.get(username="dost")
     assert dost.check_password("CaoBang@2019") and dost.role == User.Role.DOST
 

@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies.demo import DEMO_PASSWORD, PROVINCE_NAME, seed_demo
+from agencies.demo import DEMO_PASSWORD, PROVINCE_NAME, demo_logins, seed_demo, seed_handover
 from agencies.models import Province
 from inspections.demo import seed_inspections, seed_reports
 from migrations_tracker.demo import seed_qms
@@ -29,11 +29,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, quiet_logins=False, allow_production=False, **options):
         password = self._password(allow_production)
-        loaded, logins = seed_demo(password)
+        loaded, _logins = seed_demo(password)
         province = Province.objects.get(code="04")
         loaded |= seed_qms(province)
         loaded |= seed_reports(province)
         loaded |= seed_inspections(province)
+        loaded |= seed_handover(province)
+        logins = demo_logins(province)
         if loaded:
             self.stdout.write(self.style.SUCCESS(f"Demo data for {PROVINCE_NAME} loaded."))
         else:
