@@ -19,7 +19,7 @@ from .models import Agency, ApplicationRule, Category, Reorganisation, User
 from .selectors import visible_agencies
 from .services import CONTACT_FIELDS, LegalBasis
 
-DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off"}, format="%d/%m/%Y")
+DATE_WIDGET = forms.DateInput(attrs={"placeholder": _("dd/mm/yyyy"), "autocomplete": "off"}, format="%d/%m/%Y")
 PARENT_CATEGORIES = [
     Category.PROVINCIAL_AGENCY,
     Category.DISTRICT_PC,

@@ -130,11 +130,16 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
     children = registry_rows(AgencyVersion.objects.filter(parent=agency), as_of=today).filter(
         agency__in=visible_agencies(request.user)
     )
-    reorganisations = (
+    reorganisations = list(
         Reorganisation.objects.filter(Q(predecessors=agency) | Q(successors=agency))
         .distinct()
         .prefetch_related("predecessors", "successors")
     )
+    named = {agency.parent_id} | {
+        other.pk for r in reorganisations for other in [*r.predecessors.all(), *r.successors.all()]
+    }
+    # Links only to the agencies this user may open (a secretary: their own); the others are named, not linked.
+    openable = set(visible_agencies(request.user).filter(pk__in=named - {None}).values_list("pk", flat=True))
     return render(
         request,
         "agencies/agency_detail.html",
@@ -143,6 +148,7 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "children": children,
             "reorganisations": reorganisations,
+            "openable": openable,
             "history": change_log(agency),
             **_obligation_of(agency, today),
             **_handover_of(request.user, agency),

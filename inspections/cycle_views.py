@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -210,15 +211,35 @@ def _inspection(request: HttpRequest, pk: int) -> Inspection:
     return get_object_or_404(selectors.visible_inspections(request.user).select_related("agency", "self_report"), pk=pk)
 
 
+@transaction.atomic
+def _add_finding(request: HttpRequest, inspection, checks, checklist: ChecklistForm | None, finding_form) -> None:
+    """The finding, and the checklist answers sent with it where they changed (both or neither)."""
+    if checklist is not None:
+        if not checklist.is_valid():
+            raise ValidationError(_("Check the form below."))
+        results = checklist.results()
+        if any(results.get(c.item, (c.result, c.note)) != (c.result, c.note) for c in checks):
+            services.checks_record(
+                inspection=inspection,
+                results=results,
+                expected_revision=checklist.cleaned_data["revision"],
+                actor=request.user,
+            )
+    services.finding_add(inspection=inspection, actor=request.user, **finding_form.cleaned_data)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inspection = _inspection(request, pk)
     checks = list(inspection.checks.all())
+    # The finding's fields and button belong to the checklist's form (inspection_detail.html): adding a
+    # finding saves the checklist answers typed so far with it, never drops them.
+    with_checklist = "checks" in request.POST or ("finding" in request.POST and "revision" in request.POST)
     checklist = ChecklistForm(
-        request.POST if "checks" in request.POST else None, checks=checks, initial={"revision": inspection.revision}
+        request.POST if with_checklist else None, checks=checks, initial={"revision": inspection.revision}
     )
-    finding_form = FindingForm(request.POST if "finding" in request.POST else None)
+    finding_form = FindingForm(request.POST if "finding" in request.POST else None, form_id="inspection-work")
     conclusion = ConclusionForm(
         request.POST if "conclude" in request.POST else None, instance=Inspection.objects.get(pk=pk)
     )
@@ -236,7 +257,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user,
                 )
             elif "finding" in request.POST and finding_form.is_valid():
-                services.finding_add(inspection=inspection, actor=request.user, **finding_form.cleaned_data)
+                _add_finding(request, inspection, checks, checklist if with_checklist else None, finding_form)
             elif "conclude" in request.POST and conclusion.is_valid():
                 services.inspection_conclude(
                     inspection=inspection,

@@ -50,9 +50,12 @@ class EvidenceForm(EvidenceMixin, forms.Form):
         label=_("Section"), choices=[("", "—"), *[(s.key, s.title) for s in SECTIONS]], required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, form_id: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].required = True
+        if form_id:  # the fields belong to another form of the page (the self-report's: see report.html)
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
 
 
 class PlanForm(forms.Form):
@@ -117,6 +120,12 @@ class FindingForm(forms.ModelForm):
             "item": forms.Select(choices=[(s.key, s.title) for s in SECTIONS]),
         }
         help_texts = {"due_on": _("Empty: 2 months after the minutes are signed.")}
+
+    def __init__(self, *args, form_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if form_id:  # the fields belong to another form of the page (the checklist's: see inspection_detail.html)
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
 
 
 class ConclusionForm(RevisionMixin, forms.ModelForm):

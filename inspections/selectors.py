@@ -110,6 +110,14 @@ def overdue(on: datetime.date) -> Q:
     return Q(status__in=[Finding.Status.OPEN, Finding.Status.REJECTED], due_on__lt=on)
 
 
+def overdue_findings(province_id: int, on: datetime.date):
+    """The province's findings overdue on `on`: the one source of the number the finding list ("overdue"),
+    the leadership summary and its table of agencies most behind all show."""
+    from .models import Finding
+
+    return Finding.objects.filter(overdue(on), agency__province_id=province_id)
+
+
 def grouped_counts(items: QuerySet, field: str) -> dict[str, int]:
     """How many of `items` have each value of `field` (blank values left out), counted in the database."""
     return dict(items.exclude(**{field: ""}).values_list(field).annotate(n=Count("pk")).values_list(field, "n"))

@@ -102,37 +102,52 @@ def _report(request: HttpRequest, round_pk: int, agency_pk: int, *, start: bool 
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
     item = _report(request, round_pk, agency_pk, start=request.method == "POST")
-    user = request.user
-    editable = can(user, "self_report.write", item) and item.status in services.EDITABLE
     form = ReportForm(request.POST or None, initial={"revision": item.revision, **item.answers})
     status = 200
     if request.method == "POST":
-        if not editable:
-            raise PermissionDenied(_("This report cannot be changed now."))
-        if form.is_valid():
-            action = services.report_submit if "submit" in request.POST else services.report_save
-            try:
-                action(report=item, answers=form.answers(), expected_revision=form.cleaned_data["revision"], actor=user)
-            except services.EditConflict:
-                status = 409
-                form.add_error(
-                    None,
-                    _(
-                        "Someone else saved this report after you opened it. Your text is still below: copy what you "
-                        "need, then reload the page to see their version before saving again."
-                    ),
-                )
-            except ValidationError as exc:
-                status = 400
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("The report was submitted to DOST.") if "submit" in request.POST else _("The draft was saved."),
-                )
-                return redirect(item.get_absolute_url())
-        else:
-            status = 400
+        _require_editable(request.user, item)
+        status = _save_answers(request, item, form, submit="submit" in request.POST)
+        if status == 200:
+            messages.success(
+                request,
+                _("The report was submitted to DOST.") if "submit" in request.POST else _("The draft was saved."),
+            )
+            return redirect(item.get_absolute_url())
+    return _report_page(request, item, form, status)
+
+
+def _require_editable(user, item: SelfReport) -> None:
+    if not (can(user, "self_report.write", item) and item.status in services.EDITABLE):
+        raise PermissionDenied(_("This report cannot be changed now."))
+
+
+def _save_answers(request: HttpRequest, item: SelfReport, form: ReportForm, *, submit: bool = False) -> int:
+    """Save (or submit) the typed answers; 200 when saved, else the status of the form shown again with
+    the user's text and the reason."""
+    if not form.is_valid():
+        return 400
+    action = services.report_submit if submit else services.report_save
+    try:
+        action(report=item, answers=form.answers(), expected_revision=form.cleaned_data["revision"], actor=request.user)
+    except services.EditConflict:
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this report after you opened it. Your text is still below: copy what you "
+                "need, then reload the page to see their version before saving again."
+            ),
+        )
+        return 409
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return 400
+    return 200
+
+
+def _report_page(
+    request: HttpRequest, item: SelfReport, form: ReportForm, status: int, evidence_form: EvidenceForm | None = None
+) -> HttpResponse:
+    user = request.user
     facts = profile_context(item.agency, item.round.deadline)
     titles = {s.key: s.title for s in SECTIONS}
     sections = [(s, form[s.key], s.facts(facts)) for s in SECTIONS]
@@ -143,10 +158,10 @@ def report(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
             "item": item,
             "form": form,
             "sections": sections,
-            "editable": editable,
+            "editable": can(user, "self_report.write", item) and item.status in services.EDITABLE,
             "can_decide": can(user, "self_report.decide", item.round) and item.status == SelfReport.Status.SUBMITTED,
             "return_form": ReturnForm(),
-            "evidence_form": EvidenceForm(),
+            "evidence_form": evidence_form or EvidenceForm(form_id="report-form"),
             "evidence": [(e, titles.get(e.section, "")) for e in item.evidence.select_related("document")]
             if item.pk
             else [],
@@ -186,9 +201,19 @@ def report_decide(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpRe
 @login_required
 @require_POST
 def evidence_add(request: HttpRequest, round_pk: int, agency_pk: int) -> HttpResponse:
+    """Attach an evidence file. The button sits in the report's form, so the answers typed so far come with
+    the file and are saved first as the draft: nothing typed is lost by attaching."""
     require(request.user, "self_report.write", get_object_or_404(visible_agencies(request.user), pk=agency_pk))
     item = _report(request, round_pk, agency_pk, start=True)
-    form = EvidenceForm(request.POST, request.FILES)
+    form = EvidenceForm(request.POST, request.FILES, form_id="report-form")
+    if "revision" in request.POST:
+        _require_editable(request.user, item)
+        answers = ReportForm(request.POST, initial={"revision": item.revision, **item.answers})
+        status = _save_answers(request, item, answers)
+        if status != 200:
+            return _report_page(request, item, answers, status, evidence_form=form)
+        item.refresh_from_db()
+        messages.success(request, _("The draft was saved."))
     if form.is_valid():
         try:
             services.evidence_add(

@@ -1,7 +1,7 @@
 """The page shown when a request fails on something outside the app: while the database cannot be reached
 (a restart, a fail-over), a short "try again" page with 503 and Retry-After; when the file storage is full
-or read-only, 507 and a page that says so. Both in the site's language, instead of a bare 500; any other
-error, Django's 500. It reads nothing from the database."""
+or read-only, 507 and a page that says so; any other error, a 500 page of our own. All in the visitor's
+language with a way back, never Django's bare English page. It reads nothing from the database."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.defaults import server_error as django_server_error
 
 from .storage import StorageUnavailable
 
@@ -21,7 +20,13 @@ RETRY_AFTER_SECONDS = 30
 
 
 def _page(status: int, title: str, message: str) -> HttpResponse:
-    return HttpResponse(render_to_string("unavailable.html", {"title": title, "message": message}), status=status)
+    context = {
+        "title": title,
+        "message": message,
+        "back": _("Back to the start page"),
+        "language": translation.get_language(),
+    }
+    return HttpResponse(render_to_string("unavailable.html", context), status=status)
 
 
 def server_error(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -48,4 +53,11 @@ def server_error(request: HttpRequest, *args, **kwargs) -> HttpResponse:
                     "you typed is still in the form; tell the system administrator, then try again."
                 ),
             )
-    return django_server_error(request, *args, **kwargs)
+        return _page(
+            500,
+            _("Something went wrong"),
+            _(
+                "The error was recorded for the system administrator. Go back and try again; if you were saving "
+                "something, check whether it was saved."
+            ),
+        )

@@ -314,7 +314,7 @@ def render_docx(figures: dict, narrative: dict, out) -> None:
     titles = headings(figures)
     for key, rows in section_rows(figures).items():
         paragraph(titles[key], left, bold=True, indent=False)
-        _docx_grid(document, [[str(label).strip(), str(dotted(value))] for label, value in rows], [12.5, 4.0], 12)
+        _docx_grid(document, [[str(label), str(dotted(value))] for label, value in rows], [12.5, 4.0], 12)
     for key in ("assessment", "difficulties", "proposals"):
         paragraph(titles[key], left, bold=True, indent=False)
         for line in (narrative.get(key) or "…").splitlines() or ["…"]:

@@ -14,7 +14,7 @@ from agencies.selectors import existing_on
 from migrations_tracker import selectors as qms
 from migrations_tracker.models import NONE
 
-from ..models import Finding
+from ..selectors import overdue_findings
 from .data import annual_figures
 from .render import render_template_pdf
 
@@ -53,11 +53,8 @@ def most_behind(province: Province, on: datetime.date, limit: int = 10) -> list[
             for agency_id in qms.flagged(rows, flag, on).values_list("agency_id", flat=True):
                 problems[agency_id].append(str(flag.label))
     overdue = defaultdict(int)
-    for agency_id in Finding.objects.filter(
-        agency_id__in=rows.values("agency_id"),
-        due_on__lt=on,
-        status__in=[Finding.Status.OPEN, Finding.Status.REJECTED],
-    ).values_list("agency_id", flat=True):
+    existing = overdue_findings(province.pk, on).filter(agency_id__in=rows.values("agency_id"))
+    for agency_id in existing.values_list("agency_id", flat=True):
         overdue[agency_id] += 1
     for agency_id, n in overdue.items():
         problems[agency_id].insert(0, f"{n} hành động khắc phục quá hạn")
@@ -87,5 +84,6 @@ def summary_pdf(province: Province, on: datetime.date | None = None) -> bytes:
         "versions_chart": bar_chart(version_rows, total=total),
         "flags_chart": bar_chart(flag_rows, total=total, color="#b02a37"),
         "behind": most_behind(province, on),
+        "overdue": overdue_findings(province.pk, on).count(),
     }
     return render_template_pdf("inspections/pdf/summary.html", context)

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 import subprocess
 
 import pytest
@@ -243,6 +244,12 @@ def test_leadership_summary_pdf_with_charts(demo, client, tmp_path):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))) in (2, 3)
     assert b"<svg" not in response.content  # the charts are drawn into the PDF, not embedded as markup
+    # One source for the overdue number: the sentence, the table of agencies most behind and the findings list.
+    listed = client.get(reverse("inspections:findings"), {"overdue": "on"}).context["page"].paginator.count
+    stated = int(re.search(r"còn (\d+) hành động khắc phục quá hạn", text).group(1))
+    table = text.split("Các cơ quan chậm nhất")[1]
+    in_table = sum(int(n) for n in re.findall(r"(\d+) hành động khắc phục quá hạn", table))
+    assert listed == stated > 0 and 0 < in_table <= stated  # the table shows the ten agencies most behind
     client.force_login(User.objects.get(username="tk.skhcn"), backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("inspections:summary_pdf")).status_code == 403
 

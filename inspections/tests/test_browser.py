@@ -35,6 +35,14 @@ def test_the_whole_cycle(page, browser, live_server, tmp_path):
     assert "Quyết định công bố gần nhất" in secretary.inner_text("main")  # and the facts the app knows
     secretary.fill("textarea[name=complaints]", "Không có phản ánh, kiến nghị nào trong năm.")
     secretary.fill("textarea[name=improvement]", "Số hóa toàn bộ hồ sơ ISO.")
+    # attaching evidence keeps what was typed above (it is saved as the draft with the file)
+    proof = tmp_path / "ke-hoach-danh-gia.pdf"
+    proof.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    secretary.set_input_files("input[name=evidence]", str(proof))
+    secretary.click("[data-testid=attach]")
+    secretary.wait_for_selector("text=Đã đính kèm tệp minh chứng.")
+    assert secretary.input_value("textarea[name=improvement]") == "Số hóa toàn bộ hồ sơ ISO."
+    assert "ke-hoach-danh-gia.pdf" in secretary.inner_text("main")
     shot(secretary, "30-self-report-form")
     secretary.click("button:has-text('Nộp cho Sở KH&CN')")
     secretary.wait_for_selector("text=Đã nộp báo cáo cho Sở KH&CN.")
@@ -55,12 +63,27 @@ def test_the_whole_cycle(page, browser, live_server, tmp_path):
     dost.fill("input[name=start_date]", "25/11/2026")
     dost.click("button:has-text('Lưu')")
     dost.wait_for_selector("[data-testid=checklist]")
+    # checklist answers typed but not saved survive adding a finding
+    dost.select_option("select[name=result_audits]", "nc")
+    dost.fill("input[name=note_audits]", "Thiếu chữ ký trưởng đoàn")
     dost.select_option("select[name=item]", "audits")
     dost.select_option("select[name=severity]", "minor")
     dost.fill("input[name=clause]", "9.2")
     dost.fill("textarea[name=description]", "Biên bản đánh giá nội bộ chưa có chữ ký của trưởng đoàn.")
     dost.click("button:has-text('Thêm phát hiện')")
     dost.wait_for_selector("text=Đã lưu các thay đổi.")
+    assert dost.input_value("select[name=result_audits]") == "nc"
+    assert dost.input_value("input[name=note_audits]") == "Thiếu chữ ký trưởng đoàn"
+    # a page with unsaved changes asks before it is left
+    dost.fill("input[name=note_scope]", "chưa lưu")
+    prevented = dost.evaluate(
+        "(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); "
+        "return e.defaultPrevented; })()"
+    )
+    assert prevented, "the page warns before it is left with unsaved changes"
+    dost.fill("input[name=note_scope]", "")
+    with dost.expect_navigation():
+        dost.click("button[name=checks]")  # saving the form clears the warning
     dost.select_option("select[name=conclusion]", "findings")
     dost.fill("input[name=minutes_signed_on]", "26/11/2026")
     dost.click("button:has-text('Lưu kết luận')")

@@ -237,3 +237,27 @@ def test_a_decision_is_on_the_revision_dost_read(secretary_client, dost_client, 
     dost_client.post(decide, {"accept": "1", "revision": report.revision})
     report.refresh_from_db()
     assert report.status == "accepted"
+
+
+def test_attaching_evidence_saves_the_text_typed_before_it(secretary_client, round_2025, agency, dost):
+    """The "Attach" button posts the report's form: the answers typed so far are saved as the draft first,
+    even when the file itself is refused; a concurrent save is reported with the typed text kept."""
+    url = reverse("inspections:evidence_add", args=[round_2025.pk, agency.pk])
+    page = secretary_client.get(_url(round_2025, agency)).content.decode()
+    assert 'form="report-form"' in page and 'data-testid="attach"' in page
+    typed = {**FULL, "audits": "Đã đánh giá nội bộ ngày 10/10/2025", "revision": 0}
+    response = secretary_client.post(
+        url, {**typed, "section": "audits", "evidence": SimpleUploadedFile("bb.pdf", b"%PDF-1.4 ok")}
+    )
+    assert response.status_code == 302
+    report = SelfReport.objects.get()
+    assert report.answers["audits"] == "Đã đánh giá nội bộ ngày 10/10/2025" and report.evidence.count() == 1
+    refused = {**typed, "audits": "Sửa lần hai", "revision": report.revision, "section": "audits"}
+    secretary_client.post(url, {**refused, "evidence": SimpleUploadedFile("x.exe", b"MZ fake")})
+    report.refresh_from_db()
+    assert report.answers["audits"] == "Sửa lần hai" and report.evidence.count() == 1
+    stale = {**typed, "audits": "Bản của tôi", "revision": 0, "section": "audits"}
+    conflict = secretary_client.post(url, {**stale, "evidence": SimpleUploadedFile("c.pdf", b"%PDF-1.4")})
+    assert conflict.status_code == 409 and "Bản của tôi" in conflict.content.decode()
+    report.refresh_from_db()
+    assert report.answers["audits"] == "Sửa lần hai" and report.evidence.count() == 1
