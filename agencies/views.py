@@ -66,9 +66,28 @@ REORGANISATION_SERVICES = {
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, "province.view") and request.user.agency_id:
-        return redirect("agencies:detail", request.user.agency_id)
-    return redirect("agencies:list")
+    """Where each user starts: what waits for them, each number a link to the list it counts."""
+    from inspections.models import ReportFile
+    from inspections.selectors import home_figures
+    from migrations_tracker import selectors as qms
+
+    user = request.user
+    reader = can(user, "province.view")
+    if not reader and not user.agency_id:
+        return redirect("agencies:list")
+    today = timezone.localdate()
+    context = {"f": home_figures(user, today), "reader": reader, "today": today}
+    if reader:
+        context["files"] = list(
+            ReportFile.objects.filter(province_scope(user, "report__province"), status=ReportFile.Status.READY)
+            .select_related("report")
+            .order_by("-created_at")[:5]
+        )
+    else:
+        agency = user.agency
+        context["agency"] = agency
+        context["flags"] = qms.agency_flags(agency, today, qms.province_campaigns(agency.province_id))
+    return render(request, "home.html", context)
 
 
 @login_required

@@ -371,6 +371,8 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             findings = findings.filter(**{name: criteria[name]})
     if criteria.get("repeated"):
         findings = findings.filter(repeated=True)
+    if criteria.get("to_answer"):
+        findings = findings.filter(selectors.TO_ANSWER)
     page, query = paginate(request, findings)
     return render(
         request,

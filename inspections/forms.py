@@ -183,6 +183,7 @@ class FindingFilterForm(forms.Form):
     """The filters of the findings list (from the query string)."""
 
     status = forms.ChoiceField(choices=[("", "—"), *Finding.Status.choices], required=False)
+    to_answer = forms.BooleanField(required=False)  # awaiting the agency: open, or its action not accepted
     severity = forms.ChoiceField(choices=[("", "—"), *Finding.Severity.choices], required=False)
     overdue = forms.BooleanField(required=False)
     repeated = forms.BooleanField(required=False)

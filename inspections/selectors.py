@@ -110,6 +110,47 @@ def overdue(on: datetime.date) -> Q:
     return Q(status__in=[Finding.Status.OPEN, Finding.Status.REJECTED], due_on__lt=on)
 
 
+TO_ANSWER = Q(status__in=["open", "rejected"])  # the agency must report (again) a corrective action
+
+
+def home_figures(user: User, on: datetime.date) -> dict:
+    """What waits for this user, each with the address of the list it counts (the home page's numbers
+    are those lists' counts): for a secretary their agency's report and findings; for DOST and
+    leadership the province's reports, actions, overdue findings, plans and this year's inspections."""
+    from .models import Finding, PlanEntry
+
+    findings = visible_findings(user)
+    rounds = visible_rounds(user).filter(opened_on__lte=on, deadline__gte=on).order_by("-year")
+    figures: dict = {"rounds": []}
+    counted = findings.aggregate(
+        to_answer=Count("pk", filter=TO_ANSWER),
+        overdue=Count("pk", filter=overdue(on)),
+        awaiting=Count("pk", filter=Q(status=Finding.Status.ANSWERED)),
+    )
+    figures.update(counted)
+    if not can(user, "province.view"):
+        figures["next_findings"] = list(
+            findings.filter(TO_ANSWER).select_related("inspection").order_by("due_on", "pk")[:5]
+        )
+        reports = {r.round_id: r for r in visible_reports(user).filter(round__in=rounds)}
+        figures["rounds"] = [(r, reports.get(r.pk)) for r in rounds]
+        figures["returned"] = list(
+            visible_reports(user).filter(status=SelfReport.Status.RETURNED).select_related("round", "agency")
+        )
+        return figures
+    figures["rounds"] = [(r, round_counts(user, r)) for r in rounds]
+    figures["unapproved_plans"] = list(visible_plans(user).filter(approval_decision="").order_by("-year"))
+    plan = visible_plans(user).filter(year=on.year).first()
+    figures["year"] = on.year
+    figures["plan"] = plan
+    figures["planned"] = PlanEntry.objects.filter(plan=plan).count() if plan else 0
+    figures["inspected"] = visible_inspections(user).filter(year=on.year).count()
+    figures["concluded"] = (
+        visible_inspections(user).filter(year=on.year).exclude(conclusion="").count() if figures["inspected"] else 0
+    )
+    return figures
+
+
 def overdue_findings(province_id: int, on: datetime.date):
     """The province's findings overdue on `on`: the one source of the number the finding list ("overdue"),
     the leadership summary and its table of agencies most behind all show."""

@@ -16,6 +16,8 @@ def test_dost_browses_the_registry_through_time(page, live_server):
     assert page.locator("h1").inner_text() == "Đăng nhập"
     _shot(page, "01-login")
     _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=home]")  # each user starts on what waits for them
+    page.click(".navbar a:has-text('Sổ đăng ký cơ quan')")
     page.wait_for_selector("[data-testid=registry-table]")
     assert page.locator("h1").inner_text() == "Sổ đăng ký cơ quan"
     _shot(page, "02-registry-today")
@@ -55,6 +57,8 @@ def test_dost_browses_the_registry_through_time(page, live_server):
 
 def test_dost_edits_an_agency_and_sees_the_history(page, live_server):
     _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=home]")  # each user starts on what waits for them
+    page.click(".navbar a:has-text('Sổ đăng ký cơ quan')")
     page.wait_for_selector("[data-testid=registry-table]")
     page.fill("input[name=q]", "SKHCN")
     page.click("form[role=search] button[type=submit]")
@@ -72,9 +76,12 @@ def test_secretary_sees_only_own_agency(page, live_server):
     from agencies.models import Agency
 
     _sign_in(page, live_server.url, "tk.cctdc")
-    page.wait_for_selector("h1:has-text('Chi cục Tiêu chuẩn Đo lường Chất lượng')")
+    page.wait_for_selector("[data-testid=home]")  # what waits for the agency
+    assert "Chi cục Tiêu chuẩn Đo lường Chất lượng" in page.inner_text("main")
     assert page.locator(".navbar a:has-text('Sắp xếp tổ chức')").count() == 0
     _shot(page, "10-secretary-home")
+    page.click("a:has-text('Cơ quan trong sổ đăng ký')")
+    page.wait_for_selector("h1:has-text('Chi cục Tiêu chuẩn Đo lường Chất lượng')")
     page.click("a:has-text('Sửa')")
     assert page.locator("input[name=name]").count() == 0  # contact data only
     _shot(page, "11-secretary-edit")
@@ -85,6 +92,8 @@ def test_secretary_sees_only_own_agency(page, live_server):
 
 def test_leadership_switches_to_english(page, live_server):
     _sign_in(page, live_server.url, "lanhdao")
+    page.wait_for_selector("[data-testid=home]")  # each user starts on what waits for them
+    page.click(".navbar a:has-text('Sổ đăng ký cơ quan')")
     page.wait_for_selector("[data-testid=registry-table]")
     assert page.locator("a:has-text('Thêm cơ quan')").count() == 0
     page.click("button[value=en]")
@@ -94,6 +103,8 @@ def test_leadership_switches_to_english(page, live_server):
 
 def test_dost_gets_clear_messages_from_the_reorganisation_form_and_the_import(page, live_server, tmp_path):
     _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=home]")  # each user starts on what waits for them
+    page.click(".navbar a:has-text('Sổ đăng ký cơ quan')")
     page.wait_for_selector("[data-testid=registry-table]")
     page.goto(f"{live_server.url}/agencies/reorganisations/new/merge/")
     page.fill("input[name=decision_number]", "15/NQ-HĐND")

@@ -12,6 +12,8 @@ def test_the_whole_cycle(page, browser, live_server, tmp_path):
     base = live_server.url
     dost = page
     sign_in(dost, base, "dost")
+    dost.wait_for_selector("[data-testid=home]")  # each user starts on what waits for them
+    dost.click(".navbar a:has-text('Sổ đăng ký cơ quan')")
     dost.wait_for_selector("[data-testid=registry-table]")
 
     # DOST opens the 2026 reporting round

@@ -91,7 +91,8 @@ def test_language_switch_to_english_and_back(client, staff):
     assert "Sổ đăng ký cơ quan" in client.get(reverse("agencies:list")).content.decode()
 
 
-def test_secretary_lands_on_own_agency(client, secretary, agency):
+def test_secretary_lands_on_what_waits_for_their_agency(client, secretary, agency):
     client.force_login(secretary, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get(reverse("home"))
-    assert response["Location"] == agency.get_absolute_url()
+    assert response.status_code == 200 and response.context["agency"] == agency
+    assert f'href="{agency.get_absolute_url()}"' in response.content.decode()

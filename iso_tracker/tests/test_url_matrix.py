@@ -15,7 +15,7 @@ from .url_world import ROLES, build_world
 # Columns: anonymous, DOST, leadership, the agency's own secretary, another agency's secretary,
 # DOST of another province. 302 for the anonymous visitor is the redirect to the login page.
 MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
-    "home": (302, 302, 302, 302, 302, 302),
+    "home": (302, 200, 200, 200, 200, 200),
     "login": (200, 302, 302, 302, 302, 302),
     "logout": (405, 405, 405, 405, 405, 405),
     "password_change": (302, 200, 200, 200, 200, 200),

@@ -1,0 +1,68 @@
+"""Where each user starts (issue 15): the home page says what waits for them, and every number on it is
+the count of the list it links to."""
+
+import re
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agencies.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _numbers(page: str) -> list[tuple[str, int, str]]:
+    """(testid, count shown, link) of each number on the home page."""
+    found = re.findall(r'<a href="([^"]+)"[^>]*data-testid="(home-[a-z_]+)"\s+data-count="(\d+)"', page)
+    return [(testid, int(count), unescape(href)) for href, testid, count in found]
+
+
+def _listed(client: Client, href: str) -> int:
+    response = client.get(href)
+    assert response.status_code == 200, href
+    return response.context["page"].paginator.count
+
+
+@pytest.mark.parametrize("username", ["dost", "lanhdao", "tk.h08", "tk.snnmt"])
+def test_every_number_on_the_home_page_is_the_count_of_the_list_it_links_to(demo, username):
+    client = _client(username)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="home"' in page
+    numbers = _numbers(page)
+    assert {"home-overdue", "home-to_answer"} <= {testid for testid, _n, _h in numbers}
+    for testid, shown, href in numbers:
+        assert _listed(client, href) == shown, (testid, href)
+    if username == "dost":
+        assert any(testid == "home-submitted" and n > 0 for testid, n, _h in numbers)
+        assert any(testid == "home-awaiting" and n > 0 for testid, n, _h in numbers)
+
+
+def test_a_secretarys_home_is_their_agencys_only(demo):
+    secretary = User.objects.get(username="tk.h08")
+    response = _client("tk.h08").get(reverse("home"))
+    figures = response.context["f"]
+    assert figures["to_answer"] > 0 and figures["next_findings"]
+    assert all(finding.agency_id == secretary.agency_id for finding in figures["next_findings"])
+    assert all(report is None or report.agency_id == secretary.agency_id for _round, report in figures["rounds"])
+    page = response.content.decode()
+    assert secretary.agency.name in page and "Sở Khoa học và Công nghệ" not in page
+
+
+def test_the_home_page_costs_a_bounded_number_of_queries(demo):
+    client = _client("dost")
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    assert len(queries) <= 30, [q["sql"][:120] for q in queries]
