@@ -220,7 +220,8 @@ def deliver(
 ) -> JobRun | None:
     """Send the reminders waiting for e-mail, over one SMTP connection, each exactly once as far as the
     database lets us know it: a run holds a few messages at a time under a short lease that it renews as it
-    works (a run that died is taken over once the lease has run out: `REMINDER_LEASE_SECONDS`), checks that
+    works (a run that died is taken over once the lease has run out: `REMINDER_LEASE_SECONDS`; a message
+    already handed to the mail server after twice that), checks that
     each message is still its own just before handing it to the mail server, and records the outcome right
     after the server's answer. A send whose outcome was lost (the database went away) is repeated with the
     same Message-ID and counted. A transient failure waits 2, 4, 8… minutes before the next try; a message
@@ -230,9 +231,11 @@ def deliver(
     runs that found work). The run is always finished, never left "running"."""
     close_dead_runs()
     now = timezone.now()
-    Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - lease()).update(
-        status=Reminder.Status.PENDING, claimed_at=None, claim=None
-    )
+    # Held past the lease: the run died or is too slow. A message already handed to the mail server waits
+    # twice as long (its exchange may still be under way on a loaded machine) before it is sent again.
+    Reminder.objects.filter(status=Reminder.Status.SENDING).filter(
+        Q(in_flight=False, claimed_at__lt=now - lease()) | Q(in_flight=True, claimed_at__lt=now - 2 * lease())
+    ).update(status=Reminder.Status.PENDING, claimed_at=None, claim=None)
     waiting = (
         Reminder.objects.filter(status=Reminder.Status.PENDING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now))
