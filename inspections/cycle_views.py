@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import RevisionForm, add_service_errors
+from agencies.models import Agency
 from agencies.selectors import visible_agencies
 from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
@@ -178,7 +179,14 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     if filters.errors:
         messages.error(request, _("Some filters were not understood and were left out."))
     year = criteria.get("year") or timezone.localdate().year
-    inspections = selectors.visible_inspections(user).filter(year=year).select_related("agency")
+    inspections = selectors.visible_inspections(user).select_related("agency")
+    agency = _filtered_agency(user, criteria)
+    if agency is not None:  # one agency's inspections: every year unless one is asked for, newest first
+        inspections = inspections.filter(agency_id=agency.pk).order_by("-start_date")
+        if criteria.get("year"):
+            inspections = inspections.filter(year=year)
+    else:
+        inspections = inspections.filter(year=year)
     for name in ("mode", "conclusion"):
         if criteria.get(name):
             inspections = inspections.filter(**{name: criteria[name]})
@@ -198,13 +206,22 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "year": year,
             "query": query,
+            "agency": agency,
             "modes": Mode.choices,
             "conclusions": Inspection.Conclusion.choices,
-            "figures": selectors.year_figures(user, year) if can(user, "province.view") else None,
+            "figures": selectors.year_figures(user, year) if can(user, "province.view") and agency is None else None,
             "form": form if can(user, "inspections.manage") else None,
         },
         status=400 if filters.errors or (form.is_bound and form.errors) else 200,
     )
+
+
+def _filtered_agency(user, criteria: dict):
+    """The agency a list is narrowed to (?agency=<id>), among those the user may see; an id of any other
+    narrows it to nothing, so nothing of that agency shows."""
+    if not criteria.get("agency"):
+        return None
+    return visible_agencies(user).filter(pk=criteria["agency"]).first() or Agency(pk=0, name="—")
 
 
 def _inspection(request: HttpRequest, pk: int) -> Inspection:
@@ -373,12 +390,16 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         findings = findings.filter(repeated=True)
     if criteria.get("to_answer"):
         findings = findings.filter(selectors.TO_ANSWER)
+    agency = _filtered_agency(request.user, criteria)
+    if agency is not None:
+        findings = findings.filter(agency_id=agency.pk)
     page, query = paginate(request, findings)
     return render(
         request,
         "inspections/finding_list.html",
         {
             "page": page,
+            "agency": agency,
             "query": query,
             "statuses": Finding.Status.choices,
             "severities": Finding.Severity.choices,

@@ -177,6 +177,7 @@ class InspectionFilterForm(forms.Form):
     conclusion = forms.ChoiceField(
         label=_("Conclusion"), choices=[("", "—"), *Inspection.Conclusion.choices], required=False
     )
+    agency = forms.IntegerField(min_value=1, required=False)  # one agency's inspections, every year unless one is set
 
 
 class FindingFilterForm(forms.Form):
@@ -184,6 +185,7 @@ class FindingFilterForm(forms.Form):
 
     status = forms.ChoiceField(choices=[("", "—"), *Finding.Status.choices], required=False)
     to_answer = forms.BooleanField(required=False)  # awaiting the agency: open, or its action not accepted
+    agency = forms.IntegerField(min_value=1, required=False)  # the agency responsible
     severity = forms.ChoiceField(choices=[("", "—"), *Finding.Severity.choices], required=False)
     overdue = forms.BooleanField(required=False)
     repeated = forms.BooleanField(required=False)

@@ -66,3 +66,32 @@ def test_the_home_page_costs_a_bounded_number_of_queries(demo):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("home")).status_code == 200
     assert len(queries) <= 30, [q["sql"][:120] for q in queries]
+
+
+def test_one_agencys_inspections_and_findings_are_a_click_from_its_page(demo):
+    from agencies.models import Agency
+    from inspections.models import Finding, Inspection
+
+    dost = _client("dost")
+    health = Agency.objects.get(code="SYT")  # inspected in 2018 and 2019
+    page = dost.get(reverse("agencies:detail", args=[health.pk])).content.decode()
+    listed_at = f"{reverse('inspections:inspections')}?agency={health.pk}"
+    assert f'href="{listed_at}"' in page
+    every_year = dost.get(listed_at)
+    expected = Inspection.objects.filter(agency=health).count()
+    assert expected >= 2 and every_year.context["page"].paginator.count == expected  # 2018 and 2019, not this year
+    assert {i.agency_id for i in every_year.context["page"]} == {health.pk}
+    one_year = dost.get(reverse("inspections:inspections"), {"agency": health.pk, "year": 2019})
+    assert {i.year for i in one_year.context["page"]} == {2019}
+
+    commune = User.objects.get(username="tk.h08").agency
+    findings = dost.get(reverse("inspections:findings"), {"agency": commune.pk})
+    assert findings.context["page"].paginator.count == Finding.objects.filter(agency=commune).count() > 0
+    assert 'data-testid="filter-agency"' in findings.content.decode()
+
+    # A secretary naming another agency gets nothing of it, and a bad value is refused with a message.
+    secretary = _client("tk.h08")
+    other = secretary.get(reverse("inspections:findings"), {"agency": health.pk})
+    assert other.status_code == 200 and other.context["page"].paginator.count == 0
+    assert secretary.get(reverse("inspections:inspections"), {"agency": health.pk}).context["page"].paginator.count == 0
+    assert secretary.get(reverse("inspections:findings"), {"agency": "abc"}).status_code == 400
