@@ -10,6 +10,7 @@ import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 
 from iso_tracker.permissions import SYSTEM
 
@@ -331,9 +332,9 @@ def _reorganise(province: Province, made: dict[str, Agency]) -> None:
     )
 
 
-def _users(province: Province, password: str) -> list[tuple[str, str, str]]:
+def _users(province: Province, password: str) -> None:
+    """The demo's accounts not there yet: DOST, leadership and a secretary for every agency."""
     password = make_password(password)
-    logins = []
     staff = [
         ("dost", "Phạm Thị Thanh", User.Role.DOST, None),
         ("lanhdao", "Hoàng Văn Bình", User.Role.LEADERSHIP, None),
@@ -357,14 +358,13 @@ def _users(province: Province, password: str) -> list[tuple[str, str, str]]:
                     email=f"{username.replace('tk.', 'thuky.')}@caobang.gov.vn",
                 )
             )
-        logins.append((username, str(role.label), agency.name if agency else province.name))
     User.objects.bulk_create(new_users)
-    return logins
 
 
 @transaction.atomic
-def seed_demo(password: str = DEMO_PASSWORD) -> tuple[bool, list[tuple[str, str, str]]]:
-    """Load the demo once; later calls change nothing. Returns (loaded now?, logins).
+def seed_demo(password: str = DEMO_PASSWORD) -> bool:
+    """Load the demo once; later calls change nothing. Returns whether it loaded now (`demo_logins` lists
+    the accounts once the other apps' demos and the hand-over are in).
 
     New demo accounts get `password` (the published one unless an install chose its own)."""
     province, _created = Province.objects.get_or_create(code=PROVINCE_CODE, defaults={"name": PROVINCE_NAME})
@@ -373,17 +373,18 @@ def seed_demo(password: str = DEMO_PASSWORD) -> tuple[bool, list[tuple[str, str,
         made = _build_2019(province)
         _reorganise(province, made)
         loaded = True
-    return loaded, _users(province, password)
+    _users(province, password)
+    return loaded
 
 
 # The hand-over of what every ended unit carried (after the other apps' demo data exists) ---------------------
 
 
-def _successor(agency: Agency, codes: dict[int, str]) -> str:
+def _successor(agency: Agency) -> str:
     """Who takes over from the ended `agency`: its merger's successor, or for a dissolved district unit the
     commune-level unit that took over the district's territory (an office follows its committee)."""
     if agency.end_reason == EndReason.DISSOLVED:
-        return successor_commune(codes.get(agency.parent_id, agency.code) if agency.parent_id else agency.code)
+        return successor_commune(agency.parent.code if agency.parent_id else agency.code)
     merger = agency.reorganisations_out.filter(kind=Reorganisation.Kind.MERGE).first()
     return merger.successors.values_list("code", flat=True).first()
 
@@ -402,21 +403,18 @@ def seed_handover(province: Province) -> bool:
     from . import handover
 
     dost = User.objects.get(province=province, username="dost")
-    codes = dict(Agency.objects.filter(province=province).values_list("pk", "code"))
     by_code = {agency.code: agency for agency in Agency.objects.filter(province=province)}
     ended = handover.with_open_items(Agency.objects.filter(province=province)).order_by("ended_on", "code")
     decided = False
-    for agency in ended:
-        to = by_code[_successor(agency, codes)]
+    for agency in ended.select_related("parent"):
+        to = by_code[_successor(agency)]
         keep_account = agency.end_reason == EndReason.DISSOLVED and agency.category == Category.DISTRICT_PC
         moved, closed = [], []
-        for group in handover.open_items(agency):
-            for value, _label in group["items"]:
-                kind, pk = group["kind"], int(value.partition(":")[2])
-                if kind in STAY_WITH_THE_UNIT or (kind == Handover.Kind.ACCOUNT and not keep_account):
-                    closed.append((kind, pk))
-                else:
-                    moved.append((kind, pk))
+        for kind, pk in handover.open_item_keys(agency):
+            if kind in STAY_WITH_THE_UNIT or (kind == Handover.Kind.ACCOUNT and not keep_account):
+                closed.append((kind, pk))
+            else:
+                moved.append((kind, pk))
         if moved:
             handover.decide(actor=dost, agency=agency, items=moved, to=to)
         if closed:
@@ -429,15 +427,9 @@ def demo_logins(province: Province) -> list[tuple[str, str, str]]:
     """(username, role, where) of the demo's active accounts as they stand now: a secretary account that a
     hand-over moved shows its new agency; a disabled one is not listed."""
     users = (
-        User.objects.filter(province=province, is_active=True, username__in=["dost", "lanhdao"])
-        .union(User.objects.filter(province=province, is_active=True, username__startswith="tk."))
-        .order_by("username")
+        User.objects.filter(province=province, is_active=True)
+        .filter(Q(username__in=["dost", "lanhdao"]) | Q(username__startswith="tk."))
+        .select_related("agency")
     )
-    rows = []
-    agencies = dict(Agency.objects.filter(province=province).values_list("pk", "name"))
-    for user in users:
-        where = agencies.get(user.agency_id, province.name) if user.agency_id else province.name
-        rows.append((user.username, str(User.Role(user.role).label), where))
-    staff = [row for row in rows if not row[0].startswith("tk.")]
-    staff.sort(key=lambda row: row[0] != "dost")
-    return staff + [row for row in rows if row[0].startswith("tk.")]
+    ordered = sorted(users, key=lambda u: (u.username.startswith("tk."), u.username != "dost", u.username))
+    return [(u.username, str(u.get_role_display()), u.agency.name if u.agency else province.name) for u in ordered]

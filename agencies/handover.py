@@ -248,9 +248,16 @@ def decide(
     return Handover.objects.bulk_create(decisions)
 
 
+def open_item_keys(agency: Agency) -> list[tuple[str, int]]:
+    """The (kind, id) of every item `agency` still carries without a decision, as `decide` takes them."""
+    return [
+        (carried.kind, pk)
+        for carried in carried_kinds()
+        for pk in _undecided(carried).filter(agency=agency).order_by("pk").values_list("pk", flat=True)
+    ]
+
+
 def hand_over_everything(*, actor: User, agency: Agency, to: Agency | None) -> list[Handover]:
     """Every open item of `agency` to `to` (or closed with it): the bulk decision."""
-    items = [
-        (group["kind"], int(value.partition(":")[2])) for group in open_items(agency) for value, _l in group["items"]
-    ]
+    items = open_item_keys(agency)
     return decide(actor=actor, agency=agency, items=items, to=to) if items else []

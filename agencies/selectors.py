@@ -167,14 +167,10 @@ def with_names_before(reorganisations) -> list[Reorganisation]:
 
     A renamed agency shows its old name, not today's; one query for the whole page."""
     items = list(reorganisations)
-    agency_ids = {a.pk for r in items for a in r.predecessors.all()}
-    dates = {r.effective_date for r in items}
-    ended = AgencyVersion.objects.filter(agency_id__in=agency_ids, valid_to__in=dates).values_list(
-        "agency_id", "valid_to", "name"
-    )
-    names = {(agency_id, valid_to): name for agency_id, valid_to, name in ended}
+    day_before = {r.pk: r.effective_date - datetime.timedelta(days=1) for r in items}
+    names = names_then((a.pk, day_before[r.pk]) for r in items for a in r.predecessors.all())
     for r in items:
-        r.before = [(a, names.get((a.pk, r.effective_date), a.name)) for a in r.predecessors.all()]
+        r.before = [(a, names[(a.pk, day_before[r.pk])] or a.name) for a in r.predecessors.all()]
     return items
 
 

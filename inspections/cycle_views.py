@@ -183,9 +183,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     agency = _filtered_agency(user, criteria)
     if agency is not None:  # one agency's inspections: every year unless one is asked for, newest first
         inspections = inspections.filter(agency_id=agency.pk).order_by("-start_date")
-        if criteria.get("year"):
-            inspections = inspections.filter(year=year)
-    else:
+    if agency is None or criteria.get("year"):
         inspections = inspections.filter(year=year)
     for name in ("mode", "conclusion"):
         if criteria.get(name):

@@ -45,17 +45,25 @@ class ReturnForm(forms.Form):
     comment = forms.CharField(label=_("What must be revised"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class EvidenceForm(EvidenceMixin, forms.Form):
+class PartOfForm:
+    """`form_id`: the fields belong to another <form> of the page (HTML's form attribute), so its button
+    sends them with what was typed there (the self-report's text, the inspection's checklist)."""
+
+    def __init__(self, *args, form_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if form_id:
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
+
+
+class EvidenceForm(PartOfForm, EvidenceMixin, forms.Form):
     section = forms.ChoiceField(
         label=_("Section"), choices=[("", "—"), *[(s.key, s.title) for s in SECTIONS]], required=False
     )
 
-    def __init__(self, *args, form_id: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].required = True
-        if form_id:  # the fields belong to another form of the page (the self-report's: see report.html)
-            for field in self.fields.values():
-                field.widget.attrs["form"] = form_id
 
 
 class PlanForm(forms.Form):
@@ -110,7 +118,7 @@ class ChecklistForm(RevisionForm):
         }
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(PartOfForm, forms.ModelForm):
     class Meta:
         model = Finding
         fields = ["item", "severity", "clause", "description", "due_on"]
@@ -120,12 +128,6 @@ class FindingForm(forms.ModelForm):
             "item": forms.Select(choices=[(s.key, s.title) for s in SECTIONS]),
         }
         help_texts = {"due_on": _("Empty: 2 months after the minutes are signed.")}
-
-    def __init__(self, *args, form_id: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        if form_id:  # the fields belong to another form of the page (the checklist's: see inspection_detail.html)
-            for field in self.fields.values():
-                field.widget.attrs["form"] = form_id
 
 
 class ConclusionForm(RevisionMixin, forms.ModelForm):

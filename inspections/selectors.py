@@ -12,7 +12,7 @@ from agencies.models import AgencyVersion, Category, User
 from agencies.selectors import existing_on, names_then, registry_rows, visible_agencies, visible_versions
 from iso_tracker.permissions import can, province_scope
 
-from .models import ReportingRound, SelfReport
+from .models import Finding, ReportingRound, SelfReport
 
 NOT_STARTED, LATE = "not_started", "late"
 STATES = [(NOT_STARTED, _("Not started")), *SelfReport.Status.choices, (LATE, _("Late"))]
@@ -103,21 +103,20 @@ def visible_findings(user: User):
     return Finding.objects.filter(agency__in=visible_agencies(user)).annotate(repeated=Exists(repeated))
 
 
+# The agency must report (again) a corrective action: the finding is open, or its action was not accepted.
+TO_ANSWER = Q(status__in=[Finding.Status.OPEN, Finding.Status.REJECTED])
+
+
 def overdue(on: datetime.date) -> Q:
     """Findings the agency has not answered (or must answer again) after their deadline."""
-    from .models import Finding
-
-    return Q(status__in=[Finding.Status.OPEN, Finding.Status.REJECTED], due_on__lt=on)
-
-
-TO_ANSWER = Q(status__in=["open", "rejected"])  # the agency must report (again) a corrective action
+    return TO_ANSWER & Q(due_on__lt=on)
 
 
 def home_figures(user: User, on: datetime.date) -> dict:
     """What waits for this user, each with the address of the list it counts (the home page's numbers
     are those lists' counts): for a secretary their agency's report and findings; for DOST and
     leadership the province's reports, actions, overdue findings, plans and this year's inspections."""
-    from .models import Finding, PlanEntry
+    from .models import PlanEntry
 
     findings = visible_findings(user)
     rounds = visible_rounds(user).filter(opened_on__lte=on, deadline__gte=on).order_by("-year")
@@ -144,9 +143,10 @@ def home_figures(user: User, on: datetime.date) -> dict:
     figures["year"] = on.year
     figures["plan"] = plan
     figures["planned"] = PlanEntry.objects.filter(plan=plan).count() if plan else 0
-    figures["inspected"] = visible_inspections(user).filter(year=on.year).count()
-    figures["concluded"] = (
-        visible_inspections(user).filter(year=on.year).exclude(conclusion="").count() if figures["inspected"] else 0
+    figures.update(
+        visible_inspections(user)
+        .filter(year=on.year)
+        .aggregate(inspected=Count("pk"), concluded=Count("pk", filter=~Q(conclusion="")))
     )
     return figures
 
@@ -154,8 +154,6 @@ def home_figures(user: User, on: datetime.date) -> dict:
 def overdue_findings(province_id: int, on: datetime.date):
     """The province's findings overdue on `on`: the one source of the number the finding list ("overdue"),
     the leadership summary and its table of agencies most behind all show."""
-    from .models import Finding
-
     return Finding.objects.filter(overdue(on), agency__province_id=province_id)
 
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, quiet_logins=False, allow_production=False, **options):
         password = self._password(allow_production)
-        loaded, _logins = seed_demo(password)
+        loaded = seed_demo(password)
         province = Province.objects.get(code="04")
         loaded |= seed_qms(province)
         loaded |= seed_reports(province)
