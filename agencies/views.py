@@ -53,6 +53,7 @@ from .selectors import (
     visible_versions,
     with_names_before,
 )
+from .story import agency_story
 
 REORGANISATION_SERVICES = {
     Reorganisation.Kind.MERGE: services.reorganisation_merge,
@@ -171,6 +172,8 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": change_log(agency),
             **_obligation_of(agency, today),
             **_handover_of(request.user, agency),
+            **agency_story(request.user, agency, today),
+            "today": today,
             "can_edit": can(request.user, "agency.edit", agency),
             "can_manage": can(request.user, "registry.manage"),
         },
@@ -182,16 +185,7 @@ def _handover_of(user, agency: Agency) -> dict:
     the ended units it took items over from (those the user may see)."""
     visible = visible_agencies(user)
     taken = Counter(agency.taken_over.filter(from_agency__in=visible).values_list("from_agency", flat=True))
-    from inspections.selectors import visible_findings
-
-    context = {
-        "taken_from": [(a, taken[a.pk]) for a in Agency.objects.filter(pk__in=taken).order_by("name")],
-        "open_findings": visible_findings(user)
-        .filter(agency=agency)
-        .exclude(status="closed")
-        .select_related("inspection__agency")
-        .order_by("due_on", "pk")[:20],
-    }
+    context = {"taken_from": [(a, taken[a.pk]) for a in Agency.objects.filter(pk__in=taken).order_by("name")]}
     if agency.ended_on:
         context["handover_open"] = sum(len(group["items"]) for group in handover.open_items(agency))
         handed = Counter(agency.handed_over.filter(to_agency__in=visible).values_list("to_agency", flat=True))

@@ -24,6 +24,8 @@ from iso_tracker.permissions import can, require
 
 from . import documents, risk, selectors, services
 from .forms import (
+    ANY,
+    UNCLOSED,
     ActionForm,
     AdHocForm,
     ChecklistForm,
@@ -381,9 +383,13 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Some filters were not understood and were left out."))
     if criteria.get("overdue"):
         findings = findings.filter(selectors.overdue(timezone.localdate()))
-    for name in ("status", "severity"):
-        if criteria.get(name):
-            findings = findings.filter(**{name: criteria[name]})
+    status = criteria.get("status") or UNCLOSED
+    if status == UNCLOSED:
+        findings = findings.exclude(status=Finding.Status.CLOSED)
+    elif status != ANY:
+        findings = findings.filter(status=status)
+    if criteria.get("severity"):
+        findings = findings.filter(severity=criteria["severity"])
     if criteria.get("repeated"):
         findings = findings.filter(repeated=True)
     if criteria.get("to_answer"):
@@ -400,6 +406,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             "agency": agency,
             "query": query,
             "statuses": Finding.Status.choices,
+            "status": status,
             "severities": Finding.Severity.choices,
             "today": timezone.localdate(),
             "titles": {s.key: s.title for s in SECTIONS},

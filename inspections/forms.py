@@ -182,10 +182,17 @@ class InspectionFilterForm(forms.Form):
     agency = forms.IntegerField(min_value=1, required=False)  # one agency's inspections, every year unless one is set
 
 
+UNCLOSED, ANY = "unclosed", "all"
+
+
 class FindingFilterForm(forms.Form):
     """The filters of the findings list (from the query string)."""
 
-    status = forms.ChoiceField(choices=[("", "—"), *Finding.Status.choices], required=False)
+    # Opens on what needs attention: every finding not closed yet, unless a status (or "all") is asked for.
+    status = forms.ChoiceField(
+        choices=[("", "—"), (UNCLOSED, _("Not closed")), (ANY, _("Any status")), *Finding.Status.choices],
+        required=False,
+    )
     to_answer = forms.BooleanField(required=False)  # awaiting the agency: open, or its action not accepted
     agency = forms.IntegerField(min_value=1, required=False)  # the agency responsible
     severity = forms.ChoiceField(choices=[("", "—"), *Finding.Severity.choices], required=False)
