@@ -117,6 +117,16 @@ def of_own_agency(user, obj) -> bool:
     return agency_id is not None and agency_id == user.agency_id
 
 
+@rules.predicate
+def year_finished(user, obj) -> bool:
+    """The annual report's reporting period has ended: its figures no longer change with the days."""
+    from django.utils import timezone
+
+    from inspections.reports.data import period
+
+    return obj is not None and period(obj.province, obj.year)[1] < timezone.localdate()
+
+
 dost_of_province = is_dost & of_province
 province_reader = (is_dost | is_leadership) & of_province
 own_secretary = is_secretary & of_own_agency
@@ -147,6 +157,12 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "self_report.decide": (anyone | dost_of_province, _("Only DOST staff return or accept a report.")),
     # Rounds, plans, inspections, findings' decisions, the annual report.
     "inspections.manage": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
+    # A version (PDF, Excel, Word) of the annual report: DOST any time; leadership once its year is over,
+    # without waiting for DOST (what it says is DOST's: the narrative, number and signer stay DOST's to write).
+    "annual_report.make": (
+        anyone | dost_of_province | (is_leadership & of_province & year_finished),
+        _("DOST makes the report of a year still running; leadership can make one once the year is over."),
+    ),
     "finding.answer": (anyone | own_secretary, _("Only the agency's ISO secretary answers its findings.")),
     "finding.decide": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
     # Accounts, reminders, the audit trail.

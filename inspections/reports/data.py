@@ -12,6 +12,8 @@ from collections import Counter
 
 from django.db.models import Count, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from agencies.models import AgencyVersion, Category, Obligation, Province, Reorganisation
 from agencies.selectors import counts_by_rule, existing_on, registry_rows
@@ -21,17 +23,21 @@ from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, 
 from ..models import CorrectiveAction, Finding, Inspection, Mode, ReportingRound, SelfReport
 from ..selectors import grouped_counts
 
-SECTIONS = [  # (key, Vietnamese heading): data-driven, so Appendix II's final fields can be mapped later
-    ("population", "I. Tình hình áp dụng HTQLCL tại các cơ quan"),
-    ("transition", "II. Chuyển đổi phiên bản tiêu chuẩn"),  # named after the year's transition if only one
-    ("reports", "III. Báo cáo của các cơ quan"),
-    ("inspections", "IV. Kết quả kiểm tra"),
-    ("findings", "V. Điểm không phù hợp và hành động khắc phục"),
-    ("money", "VI. Kinh phí và đào tạo"),
-    ("assessment", "VII. Đánh giá chung"),
-    ("difficulties", "VIII. Khó khăn, vướng mắc"),
-    ("proposals", "IX. Đề xuất, kiến nghị"),
+SECTIONS = [  # (key, heading): data-driven, so Appendix II's final fields can be mapped later
+    ("population", gettext_lazy("I. Application of the QMS in the agencies")),
+    ("transition", gettext_lazy("II. Transition between editions of the standard")),  # the year's one, if only one
+    ("reports", gettext_lazy("III. The agencies' self-reports")),
+    ("inspections", gettext_lazy("IV. Results of the inspections")),
+    ("findings", gettext_lazy("V. Nonconformities and corrective actions")),
+    ("money", gettext_lazy("VI. Funding and training")),
+    ("assessment", gettext_lazy("VII. General assessment")),
+    ("difficulties", gettext_lazy("VIII. Difficulties and obstacles")),
+    ("proposals", gettext_lazy("IX. Proposals and recommendations")),
 ]
+
+
+# The agencies with no announcement, in the table of editions announced.
+NOT_ANNOUNCED = pgettext_lazy("annual report", "not announced")
 
 
 def period(province: Province, year: int) -> tuple[datetime.date, datetime.date]:
@@ -46,7 +52,9 @@ def period(province: Province, year: int) -> tuple[datetime.date, datetime.date]
 
 
 def headings(figures: dict) -> dict[str, str]:
-    return {**dict(SECTIONS), "transition": figures.get("transition_heading") or dict(SECTIONS)["transition"]}
+    """The sections' headings in the active language (the year's transition named in the figures' one)."""
+    shown = {key: str(heading) for key, heading in SECTIONS}
+    return {**shown, "transition": figures.get("transition_heading") or shown["transition"]}
 
 
 def active_campaigns(province: Province, year: int) -> list[Campaign]:
@@ -64,6 +72,10 @@ def _completing_step(campaign: Campaign) -> Step | None:
     return next((s for s in steps if s.completed_by == Step.CompletedBy.ANNOUNCEMENT), steps[-1] if steps else None)
 
 
+def _edition_title(edition) -> str:
+    return edition.title_vi if translation.get_language() == "vi" else edition.title_en
+
+
 def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dict]:
     shown = []
     for campaign in campaigns:
@@ -71,7 +83,7 @@ def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dic
         by_category = qms.transition_by_category(rows, on, campaign)
         shown.append(
             {
-                "title": f"Chuyển đổi sang {campaign.to_edition.title_vi}",
+                "title": _("Transition to %(edition)s") % {"edition": _edition_title(campaign.to_edition)},
                 "deadline": campaign.deadline.strftime("%d/%m/%Y"),
                 "rows": [(row["label"], row["total"], row[step.key] if step else 0) for row in by_category],
             }
@@ -79,21 +91,27 @@ def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dic
     return shown
 
 
-def annual_figures(province: Province, year: int) -> dict:
+def annual_figures(province: Province, year: int, language: str = "vi") -> dict:
+    """The year's figures with their labels in `language`: Vietnamese for the documents (and their
+    fingerprint), the interface language for the web page."""
+    with translation.override(language):
+        return _annual_figures(province, year)
+
+
+def _annual_figures(province: Province, year: int) -> dict:
     start, on = period(province, year)
     versions = AgencyVersion.objects.filter(agency__province=province)
     rows = existing_on(versions, on)
-    with translation.override("vi"):
-        categories = [(key, str(label)) for key, label in Category.choices]
-        obligations = [(key, str(label)) for key, label in Obligation.choices]
-        conclusions = [(key, str(label)) for key, label in Inspection.Conclusion.choices]
-        severities = [(key, str(label)) for key, label in Finding.Severity.choices]
-        statuses = [(key, str(label)) for key, label in Finding.Status.choices]
-        kinds = [(key, str(label)) for key, label in Reorganisation.Kind.choices]
-        campaigns = active_campaigns(province, year)
-        flag_list = qms.flags_for(campaigns)
-        flag_labels = {flag.key: str(flag.label) for flag in flag_list}
-        edition_titles = {e.code: e.title_vi for e in qms.editions()}
+    categories = [(key, str(label)) for key, label in Category.choices]
+    obligations = [(key, str(label)) for key, label in Obligation.choices]
+    conclusions = [(key, str(label)) for key, label in Inspection.Conclusion.choices]
+    severities = [(key, str(label)) for key, label in Finding.Severity.choices]
+    statuses = [(key, str(label)) for key, label in Finding.Status.choices]
+    kinds = [(key, str(label)) for key, label in Reorganisation.Kind.choices]
+    campaigns = active_campaigns(province, year)
+    flag_list = qms.flags_for(campaigns)
+    flag_labels = {flag.key: str(flag.label) for flag in flag_list}
+    edition_titles = {e.code: _edition_title(e) for e in qms.editions()}
     by_category, by_obligation = counts_by_rule(qms.with_version(rows, on), on, "version_then")
     changes = dict(
         Reorganisation.objects.filter(province=province, effective_date__range=(start, on))
@@ -155,10 +173,9 @@ def annual_figures(province: Province, year: int) -> dict:
         else []
     )
     version_of = dict(qms.with_version(rows.order_by(), on).values_list("agency_id", "version_then"))
-    mode_labels, conclusion_labels, category_labels = dict(Mode.choices), dict(conclusions), dict(categories)
-    with translation.override("vi"):
-        mode_labels = {k: str(v) for k, v in Mode.choices}
-    version_labels = {NONE: "Chưa áp dụng", **edition_titles}
+    conclusion_labels, category_labels = dict(conclusions), dict(categories)
+    mode_labels = {k: str(v) for k, v in Mode.choices}
+    version_labels = {NONE: pgettext("annual report annex", "Not applied yet"), **edition_titles}
     # Every edition agencies are announced on, and those the year's transitions lead from or to.
     shown_editions = [
         code
@@ -194,7 +211,7 @@ def annual_figures(province: Province, year: int) -> dict:
         "changes": [(label, changes.get(key, 0)) for key, label in kinds if changes.get(key)],
         "announced": [
             *[(version_labels[k], announced.get(k, 0)) for k in shown_editions],
-            ("chưa công bố", announced.get(NONE, 0)),
+            (NOT_ANNOUNCED, announced.get(NONE, 0)),
         ],
         "transitions": transitions,
         "transition_heading": f"II. {transitions[0]['title']}" if len(transitions) == 1 else "",
@@ -224,14 +241,18 @@ def annual_figures(province: Province, year: int) -> dict:
         "trained": trained,
         "flags": [(flag_labels[key], n) for key, n in flags.items() if n],
         "annex_headers": [
-            "Mã",
-            "Tên cơ quan",
-            "Loại cơ quan",
-            "Tiêu chuẩn đã công bố",
-            f"Chuyển đổi {latest.to_edition_id}" if latest else "Chuyển đổi",
-            "Hình thức kiểm tra",
-            "Kết luận",
-            "Điểm chưa khắc phục",
+            pgettext("annual report annex", "Code"),
+            pgettext("annual report annex", "Agency name"),
+            pgettext("annual report annex", "Category"),
+            pgettext("annual report annex", "Standard announced"),
+            (
+                pgettext("annual report annex", "Transition %(edition)s") % {"edition": latest.to_edition_id}
+                if latest
+                else pgettext("annual report annex", "Transition")
+            ),
+            pgettext("annual report annex", "Kind of inspection"),
+            pgettext("annual report annex", "Conclusion"),
+            pgettext("annual report annex", "Nonconformities not corrected"),
         ],
         "annex": annex,
     }

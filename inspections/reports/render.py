@@ -19,11 +19,13 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from agencies.templatetags.iso import dotted
 from iso_tracker.spreadsheets import safe_cell, safe_row
 
-from .data import headings
+from .data import NOT_ANNOUNCED, headings
 
 STATIC_PREFIX = "static:"
 logger = logging.getLogger(__name__)
@@ -116,6 +118,18 @@ def html_to_pdf(html: str, *, url_fetcher=None) -> bytes:
     return _document(html, url_fetcher).write_pdf()
 
 
+def _in_vietnamese(render):
+    """The documents are Vietnamese, whoever asked for them and in whatever language they work."""
+
+    @functools.wraps(render)
+    def wrapper(*args, **kwargs):
+        with translation.override("vi"):
+            return render(*args, **kwargs)
+
+    return wrapper
+
+
+@_in_vietnamese
 def render_pdf(figures: dict, narrative: dict, out) -> None:
     """The report as PDF. A long annex is laid out in parts of ANNEX_CHUNK agencies, each written to its
     own file and joined (pdfunite), page numbers carried on, so memory stays that of one part."""
@@ -151,6 +165,7 @@ def render_pdf(figures: dict, narrative: dict, out) -> None:
         out.write(joined.read_bytes())
 
 
+@_in_vietnamese
 def render_xlsx(figures: dict, narrative: dict, out) -> None:
     from openpyxl import Workbook
 
@@ -244,6 +259,7 @@ def _docx_grid(document, rows: list[list[str]], widths_cm: list[float], size: fl
     return table
 
 
+@_in_vietnamese
 def render_docx(figures: dict, narrative: dict, out) -> None:
     """The report as an A4 administrative document (Decree 30/2020/NĐ-CP) to edit in Word: issuing body,
     national motto, number, place and date, title, bordered tables, "Nơi nhận" and the signature block;
@@ -352,53 +368,69 @@ def render_docx(figures: dict, narrative: dict, out) -> None:
 
 
 def section_rows(f: dict) -> dict[str, list[tuple[str, object]]]:
-    """The figures of sections I–VI as (label, value) rows, shared by the Excel and Word versions."""
+    """The figures of sections I–VI as (label, value) rows in the active language, shared by the web page
+    and the Excel and Word versions (rendered in Vietnamese)."""
     reports = f["reports"]
+    not_announced = str(NOT_ANNOUNCED)
     return {
         "population": [
-            ("Tổng số cơ quan áp dụng HTQLCL", f["total"]),
+            (_("Agencies applying a QMS"), f["total"]),
             *[(f"  {k}", n) for k, n in f["by_category"]],
             *[
                 row
                 for k, n, announced in f.get("by_obligation", [])
-                for row in [(f"Thuộc diện {k.lower()} áp dụng", n), ("  trong đó đã công bố", announced)]
+                for row in [
+                    (_("Where applying is %(obligation)s") % {"obligation": k.lower()}, n),
+                    (_("  of which announced"), announced),
+                ]
             ],
-            *[(f"Sắp xếp tổ chức trong năm: {k}", n) for k, n in f["changes"]],
+            *[(_("Reorganisations in the year: %(kind)s") % {"kind": k}, n) for k, n in f["changes"]],
         ],
         "transition": [
-            *[(f"Công bố theo {k}" if k != "chưa công bố" else "Chưa công bố", n) for k, n in f["announced"]],
             *[
-                (f"{prefix}Đã chuyển đổi: {label}", f"{done}/{total}")
+                (_("Announced on %(edition)s") % {"edition": k} if k != not_announced else _("Not announced"), n)
+                for k, n in f["announced"]
+            ],
+            *[
+                (prefix + _("Transitioned: %(label)s") % {"label": label}, f"{done}/{total}")
                 for t in f["transitions"]
-                for prefix in [f"{t['title']} (hạn {t['deadline']}) — " if len(f["transitions"]) > 1 else ""]
+                for prefix in [
+                    _("%(title)s (due %(deadline)s) — ") % {"title": t["title"], "deadline": t["deadline"]}
+                    if len(f["transitions"]) > 1
+                    else ""
+                ]
                 for label, total, done in t["rows"]
             ],
-            ("Quyết định công bố trong năm", f["announcements_in_year"]),
+            (_("Announcement decisions in the year"), f["announcements_in_year"]),
         ],
         "reports": [
-            ("Số cơ quan phải báo cáo", reports["asked"]),
-            ("Đã nộp", reports["submitted"]),
-            ("Được chấp nhận", reports["accepted"]),
-            ("Trả lại để bổ sung", reports["returned"]),
+            (_("Agencies asked to report"), reports["asked"]),
+            (pgettext("annual report", "Submitted"), reports["submitted"]),
+            (pgettext("annual report", "Accepted"), reports["accepted"]),
+            (pgettext("annual report", "Returned for completion"), reports["returned"]),
         ],
         "inspections": [
-            ("Số cơ quan được kiểm tra", f["inspected"]),
-            ("  Kiểm tra tại trụ sở", f["onsite"]),
-            ("  Kiểm tra qua hồ sơ", f["dossier"]),
-            *[(f"Kết luận: {k}", n) for k, n in f["by_conclusion"]],
+            (_("Agencies inspected"), f["inspected"]),
+            (_("  Inspected on site"), f["onsite"]),
+            (_("  Inspected by dossier"), f["dossier"]),
+            *[(_("Conclusion: %(conclusion)s") % {"conclusion": k}, n) for k, n in f["by_conclusion"]],
         ],
         "findings": [
-            ("Số điểm không phù hợp", f["findings_total"]),
+            (pgettext("annual report", "Nonconformities"), f["findings_total"]),
             *[(f"  {k}", n) for k, n in f["by_severity"]],
-            *[(f"Tình trạng: {k}", n) for k, n in f["by_status"]],
-            ("Quá hạn khắc phục", f["findings_overdue"]),
-            ("Hành động khắc phục không được chấp nhận", f["actions_rejected"]),
+            *[(_("Status: %(status)s") % {"status": k}, n) for k, n in f["by_status"]],
+            (_("Corrective action overdue"), f["findings_overdue"]),
+            (_("Corrective actions not accepted"), f["actions_rejected"]),
         ],
         "money": [
-            (f"Kinh phí thuê tư vấn trong kỳ, {f['period_start']}–{f['as_of']} (đồng)", f["spent"]),
-            (f"Kinh phí thuê tư vấn lũy kế đến {f['as_of']} (đồng)", f["spent_to_date"]),
-            ("Vượt mức chi tối đa", len(f["over_cap"])),
-            ("Lượt cán bộ được đào tạo", f["trained"]),
+            (
+                _("Consultants paid in the period, %(start)s–%(end)s (VND)")
+                % {"start": f["period_start"], "end": f["as_of"]},
+                f["spent"],
+            ),
+            (_("Consultants paid to %(date)s (VND)") % {"date": f["as_of"]}, f["spent_to_date"]),
+            (_("Over the spending cap"), len(f["over_cap"])),
+            (_("Staff trained (attendances)"), f["trained"]),
         ],
     }
 

@@ -130,7 +130,7 @@ def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
 
 def generate(*, report: AnnualReport, kind: str, actor: User) -> ReportFile:
     """Queue a rendering, unless the same report of the same data is already there (or on its way)."""
-    require(actor, "inspections.manage", report)
+    require(actor, "annual_report.make", report)
     digest = fingerprint(annual_figures(report.province, report.year), report.narrative())
     return _request(actor=actor, report=report, format=kind, data_hash=digest)
 

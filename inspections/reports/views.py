@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import add_service_errors
@@ -17,7 +18,7 @@ from iso_tracker.permissions import can, province_scope, require
 from ..forms import NarrativeForm, ReportingPeriodForm
 from ..models import AnnualReport, ReportFile
 from . import services
-from .data import annual_figures, headings
+from .data import annual_figures, headings, period
 from .render import section_rows
 
 # Said when the job queue cannot be reached: nothing was queued and nothing is left half-made.
@@ -44,14 +45,28 @@ def report_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The changes were saved."))
                 return redirect("inspections:annual_reports")
-    reports = AnnualReport.objects.filter(province_scope(request.user))
-    this_year = timezone.localdate().year
+    today = timezone.localdate()
+    numbers = dict(AnnualReport.objects.filter(province_scope(request.user)).values_list("year", "number"))
+    made = dict(
+        ReportFile.objects.filter(province_scope(request.user, "report__province"), status=ReportFile.Status.READY)
+        .values("report__year")
+        .annotate(last=Max("created_at"))
+        .values_list("report__year", "last")
+    )
+    rows = [
+        {
+            "year": year,
+            "number": numbers.get(year, ""),
+            "last_made": made.get(year),
+            "finished": period(province, year)[1] < today,
+        }
+        for year in range(today.year, today.year - 8, -1)
+    ]
     return render(
         request,
         "inspections/annual_report_list.html",
         {
-            "reports": reports,
-            "years": range(this_year, this_year - 8, -1),
+            "rows": rows,
             "form": form,
             "province": province,
         },
@@ -82,7 +97,7 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
             else:
                 messages.success(request, _("The changes were saved."))
                 return redirect("inspections:annual_report", year)
-    figures = annual_figures(request.user.province, year)
+    figures = annual_figures(request.user.province, year, language=get_language())
     return render(
         request,
         "inspections/annual_report.html",
@@ -93,10 +108,12 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
             "figures": figures,
             "rows": section_rows(figures),
             "headings": headings(figures),
-            "files": report.files.all() if report.pk else [],
+            "files": report.files.select_related("requested_by") if report.pk else [],
             "in_progress": bool(report.pk)
             and report.files.filter(status__in=[ReportFile.Status.QUEUED, ReportFile.Status.RUNNING]).exists(),
             "can_edit": can(request.user, "inspections.manage"),
+            "can_make": can(request.user, "annual_report.make", report),
+            "period_end": period(report.province, year)[1],
             "formats": ReportFile.Format.choices,
         },
     )
@@ -111,11 +128,8 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
     if kind not in ReportFile.Format.values:
         messages.error(request, _("Choose PDF, Excel or Word."))
         return redirect("inspections:annual_report", year)
-    report = (
-        services.report_for(province=request.user.province, year=year)
-        if can(request.user, "inspections.manage")
-        else get_object_or_404(AnnualReport.objects.filter(province_scope(request.user)), year=year)
-    )
+    require(request.user, "annual_report.make", AnnualReport(province=request.user.province, year=year))
+    report = services.report_for(province=request.user.province, year=year)
     try:
         item = services.generate(report=report, kind=kind, actor=request.user)
     except services.QueueUnavailable:

@@ -318,3 +318,41 @@ def test_the_reporting_period_of_decree_09_is_a_setting_of_the_province(dost_dem
     assert (f2019["period_start"], f2019["as_of"], f2019["spent"]) == ("15/12/2018", "14/12/2019", 325_000_000)
     assert (f2020["period_start"], f2020["spent"], f2020["spent_to_date"]) == ("15/12/2019", 9_000_000, 334_000_000)
     assert "số liệu từ ngày 15/12/2019 đến ngày 14/12/2020" in render_html(f2020, {})
+
+
+def test_leadership_makes_the_report_of_a_finished_year_without_waiting_for_dost(demo, client):
+    leader = User.objects.get(username="lanhdao")
+    client.force_login(leader, backend="django.contrib.auth.backends.ModelBackend")
+    listing = client.get(reverse("inspections:annual_reports")).content.decode()
+    assert "năm đang diễn ra: Sở KH&CN lập" in listing.split('data-testid="year-2026"')[1].split("</li>")[0]
+    page = client.get(reverse("inspections:annual_report", args=[2025])).content.decode()
+    assert 'name="format" value="pdf"' in page and 'data-testid="who-makes-it"' not in page
+    assert 'data-testid="draft-note"' in page  # no number and signer from DOST yet: the version says DỰ THẢO
+    response = client.post(reverse("inspections:annual_report_generate", args=[2025]), {"format": "pdf"})
+    assert response.status_code == 302
+    item = ReportFile.objects.get(report__year=2025)
+    assert item.requested_by == leader and item.status == "queued"
+    services.render_file(item.pk)
+    page = client.get(reverse("inspections:annual_report", args=[2025])).content.decode()
+    assert item.get_absolute_url() in page and f"do {leader.get_full_name()} yêu cầu" in page
+    download = client.get(item.get_absolute_url())
+    text = _pdf_text(b"".join(download.streaming_content))
+    assert "DỰ THẢO" in text and "năm 2025" in text
+    assert "bản mới nhất tạo ngày" in client.get(reverse("inspections:annual_reports")).content.decode()
+    # Nothing DOST writes is open to leadership: the narrative is refused, the year still running too.
+    assert client.post(reverse("inspections:annual_report", args=[2025]), {"assessment": "x"}).status_code == 403
+    running = client.get(reverse("inspections:annual_report", args=[2026])).content.decode()
+    assert 'data-testid="who-makes-it"' in running and 'name="format"' not in running
+    assert client.post(reverse("inspections:annual_report_generate", args=[2026]), {"format": "pdf"}).status_code == 403
+    assert not ReportFile.objects.filter(report__year=2026).exists()
+
+
+def test_the_annual_report_page_follows_the_interface_language_and_the_documents_stay_vietnamese(dost_demo):
+    dost_demo.cookies["django_language"] = "en"
+    page = dost_demo.get(reverse("inspections:annual_report", args=[2019])).content.decode()
+    for english in ("I. Application of the QMS in the agencies", "Agencies inspected", "Conclusion: Applied"):
+        assert english in page, english
+    assert "Số cơ quan được kiểm tra" not in page and "IV. Kết quả kiểm tra" not in page
+    figures = annual_figures(Province.objects.get(code="04"), 2019)  # the documents' figures: Vietnamese
+    text = _pdf_text(render_bytes("pdf", figures, {}))
+    assert "Số cơ quan được kiểm tra" in text and "Agencies inspected" not in text
