@@ -1,5 +1,9 @@
+import re
+from urllib.parse import urlsplit
+
 from django import template
 from django.utils.formats import number_format
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -40,3 +44,21 @@ def can(user, action: str) -> bool:
     from iso_tracker.permissions import can as permission
 
     return permission(user, action)
+
+
+# A line of a reminder that ends with the address of what it is about: "Sở Y tế: 1 overdue — https://…/qms/…".
+_LINKED_LINE = re.compile(r"^(?P<name>[^:]+): (?P<rest>.*?) — (?P<url>https?://\S+|/\S*)$")
+
+
+@register.filter
+def linked_line(line: str, absolute: bool = False):
+    """The line with its subject as a link to the address it ends with, never the raw address; in the app
+    the address is the site's own path (`absolute` keeps it whole, for e-mail)."""
+    match = _LINKED_LINE.match(line)
+    if not match:
+        return line
+    url = match["url"]
+    if not absolute:
+        parts = urlsplit(url)
+        url = parts.path + (f"?{parts.query}" if parts.query else "")
+    return format_html('<a href="{}">{}</a>: {}', url, match["name"], match["rest"])

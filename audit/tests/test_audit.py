@@ -42,6 +42,11 @@ def test_a_form_write_is_recorded_with_actor_time_and_tables(dost_client, dost, 
     assert event.at is not None and event.method == "POST" and event.path == reverse("agencies:edit", args=[agency.pk])
     assert event.view == "agencies:edit" and event.status == 302
     assert event.changes["agencies_agency"]["update"] >= 1
+    # The trail names what was written in the user's words, never a table's name.
+    page = dost_client.get(reverse("audit:list")).content.decode()
+    changes = page[page.index('data-testid="changes"') :].split("</ul>")[0]
+    assert "Cơ quan: sửa" in changes and "Lịch sử của cơ quan" in changes
+    assert "agencies_" not in page
 
 
 def test_a_bulk_csv_import_is_recorded_with_its_row_count(dost_client, dost):

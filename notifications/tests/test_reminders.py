@@ -4,6 +4,7 @@ import datetime
 import smtplib
 
 import pytest
+from django.test import Client
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -250,6 +251,14 @@ def test_digest_names_the_agencies_most_behind_with_links(dost, agency, other_ag
     first_agency = lines[lines.index("Các cơ quan chậm nhất:") + 1]
     assert first_agency.startswith(f"{agency.name}: 1 hành động khắc phục quá hạn")
     assert first_agency.endswith(f"https://iso.caobang.gov.vn/qms/agencies/{agency.pk}/")
+    # In the app the agency's name is the link; the raw address is never shown. The e-mail links it whole.
+    page = Client()
+    page.force_login(dost, backend="django.contrib.auth.backends.ModelBackend")
+    listed = page.get(reverse("notifications:list")).content.decode()
+    assert f'<a href="/qms/agencies/{agency.pk}/">{agency.name}</a>: 1 hành động' in listed
+    assert "https://iso.caobang.gov.vn" not in listed
+    _subject, _text, html = services.render_email(digest)
+    assert f'<a href="https://iso.caobang.gov.vn/qms/agencies/{agency.pk}/">{agency.name}</a>' in html
 
 
 def test_the_hourly_sweep_acts_once_a_day_after_the_hour_and_catches_up(round_open, secretary, monkeypatch):
