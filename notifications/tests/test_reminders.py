@@ -4,9 +4,9 @@ import datetime
 import smtplib
 
 import pytest
-from django.test import Client
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from agencies.models import User
