@@ -25,6 +25,7 @@ from iso_tracker.permissions import can, require
 from . import documents, risk, selectors, services
 from .forms import (
     ANY,
+    NOT_CONCLUDED,
     UNCLOSED,
     ActionForm,
     AdHocForm,
@@ -187,9 +188,12 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         inspections = inspections.filter(agency_id=agency.pk).order_by("-start_date")
     if agency is None or criteria.get("year"):
         inspections = inspections.filter(year=year)
-    for name in ("mode", "conclusion"):
-        if criteria.get(name):
-            inspections = inspections.filter(**{name: criteria[name]})
+    if criteria.get("mode"):
+        inspections = inspections.filter(mode=criteria["mode"])
+    if criteria.get("conclusion"):
+        inspections = inspections.filter(
+            conclusion="" if criteria["conclusion"] == NOT_CONCLUDED else criteria["conclusion"]
+        )
     form = AdHocForm(request.POST or None, agencies=visible_agencies(user).filter(ended_on__isnull=True))
     if request.method == "POST":
         require(request.user, "inspections.manage")

@@ -171,18 +171,21 @@ class ReportingPeriodForm(forms.ModelForm):
         widgets = {"reporting_period": forms.RadioSelect}
 
 
+UNCLOSED, ANY = "unclosed", "all"
+NOT_CONCLUDED = "none"  # the inspections of a year still without a conclusion
+
+
 class InspectionFilterForm(forms.Form):
     """The filters of the inspections of a year (from the query string)."""
 
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
     mode = forms.ChoiceField(label=_("Mode"), choices=[("", "—"), *Mode.choices], required=False)
     conclusion = forms.ChoiceField(
-        label=_("Conclusion"), choices=[("", "—"), *Inspection.Conclusion.choices], required=False
+        label=_("Conclusion"),
+        choices=[("", "—"), (NOT_CONCLUDED, _("Not concluded yet")), *Inspection.Conclusion.choices],
+        required=False,
     )
     agency = forms.IntegerField(min_value=1, required=False)  # one agency's inspections, every year unless one is set
-
-
-UNCLOSED, ANY = "unclosed", "all"
 
 
 class FindingFilterForm(forms.Form):

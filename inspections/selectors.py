@@ -121,12 +121,7 @@ def home_figures(user: User, on: datetime.date) -> dict:
     findings = visible_findings(user)
     rounds = visible_rounds(user).filter(opened_on__lte=on, deadline__gte=on).order_by("-year")
     figures: dict = {"rounds": []}
-    counted = findings.aggregate(
-        to_answer=Count("pk", filter=TO_ANSWER),
-        overdue=Count("pk", filter=overdue(on)),
-        awaiting=Count("pk", filter=Q(status=Finding.Status.ANSWERED)),
-    )
-    figures.update(counted)
+    figures.update(finding_counts(user, on))
     if not can(user, "province.view"):
         figures["next_findings"] = list(
             findings.filter(TO_ANSWER).select_related("inspection").order_by("due_on", "pk")[:5]
@@ -149,6 +144,48 @@ def home_figures(user: User, on: datetime.date) -> dict:
         .aggregate(inspected=Count("pk"), concluded=Count("pk", filter=~Q(conclusion="")))
     )
     return figures
+
+
+def finding_counts(user: User, on: datetime.date) -> dict[str, int]:
+    """The findings the user may see that are not closed, awaiting the agency, overdue on `on`, and awaiting
+    DOST's decision: the counts of the findings list's default, `to_answer`, `overdue` and `status=answered`."""
+    return visible_findings(user).aggregate(
+        unclosed=Count("pk", filter=~Q(status=Finding.Status.CLOSED)),
+        to_answer=Count("pk", filter=TO_ANSWER),
+        overdue=Count("pk", filter=overdue(on)),
+        awaiting=Count("pk", filter=Q(status=Finding.Status.ANSWERED)),
+    )
+
+
+def cycle_figures(user: User, year: int, today: datetime.date) -> dict:
+    """The inspection cycle of `year` for the province dashboard, as plain data (it goes into the
+    dashboard's snapshot): the plan, the year's inspections by mode and conclusion, the self-reports of the
+    year's round, and the findings open today. Each number is the count of the list it links to."""
+    from .models import Inspection, Mode
+
+    plan = visible_plans(user).filter(year=year).annotate(planned=Count("entries")).first()
+    reporting_round = visible_rounds(user).filter(year=year).first()
+    inspections = (
+        visible_inspections(user)
+        .filter(year=year)
+        .aggregate(
+            total=Count("pk"),
+            onsite=Count("pk", filter=Q(mode=Mode.ONSITE)),
+            dossier=Count("pk", filter=Q(mode=Mode.DOSSIER)),
+            pending=Count("pk", filter=Q(conclusion="")),
+            **{key: Count("pk", filter=Q(conclusion=key)) for key in Inspection.Conclusion.values},
+        )
+    )
+    return {
+        "year": year,
+        "plan_url": plan.get_absolute_url() if plan else "",
+        "planned": plan.planned if plan else 0,
+        "inspections": inspections,
+        "round_url": reporting_round.get_absolute_url() if reporting_round else "",
+        "round_deadline": reporting_round.deadline.isoformat() if reporting_round else "",
+        "reports": round_counts(user, reporting_round) if reporting_round else None,
+        "findings": finding_counts(user, today),
+    }
 
 
 def overdue_findings(province_id: int, on: datetime.date):

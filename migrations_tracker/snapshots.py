@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, AgencyVersion, Province, User
+from inspections.selectors import cycle_figures
 
 from . import selectors
 from .models import Campaign, DashboardSnapshot
@@ -42,6 +43,8 @@ def compute(user: User, on: datetime.date, campaigns: list[Campaign], shown: Cam
         "flags": selectors.flag_counts(rows, on, selectors.FLAGS),
         "spending": selectors.spending(rows, on),
         "gaps": selectors.gap_counts(rows),
+        # The inspection cycle of the date's year: the plan, inspections, self-reports, findings open today.
+        "cycle": cycle_figures(user, on.year, today),
     }
 
 
@@ -73,6 +76,8 @@ def dashboard_figures(
     ).first()
     if snapshot is not None:
         figures = snapshot.figures
+        if "cycle" not in figures:  # saved before the inspection cycle was part of the dashboard
+            figures["cycle"] = cycle_figures(user, on.year, timezone.localdate())
         for c in campaigns:
             part = figures["campaigns"].get(str(c.pk))
             if part is None or (c == campaign and "transition" not in part):

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from agencies.forms import add_service_errors
 from agencies.models import Agency, Category, Obligation, User
 from agencies.selectors import visible_agencies, visible_provinces
+from inspections.models import Inspection
+from inspections.selectors import STATES as REPORT_STATES
 from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, province_scope, require, user_province_id
@@ -84,6 +86,15 @@ def _date_and_campaign(form: DashboardForm, campaigns: list) -> tuple[datetime.d
     return on, selectors.campaign_shown(campaigns, on, data.get("campaign"))
 
 
+def _cycle(figures: dict) -> dict:
+    """The inspection cycle's figures with the conclusions named in the user's language."""
+    cycle = dict(figures["cycle"])
+    counts = cycle["inspections"]
+    cycle["by_conclusion"] = [(key, label, counts[key]) for key, label in Inspection.Conclusion.choices]
+    cycle["round_deadline"] = datetime.date.fromisoformat(cycle["round_deadline"]) if cycle["round_deadline"] else None
+    return cycle
+
+
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -131,6 +142,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "gaps": figures["gaps"],
             "computed_at": computed_at,
             "query": request.GET.urlencode(),
+            "cycle": _cycle(figures),
+            "report_states": REPORT_STATES,
         },
     )
 

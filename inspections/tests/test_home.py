@@ -95,3 +95,26 @@ def test_one_agencys_inspections_and_findings_are_a_click_from_its_page(demo):
     assert other.status_code == 200 and other.context["page"].paginator.count == 0
     assert secretary.get(reverse("inspections:inspections"), {"agency": health.pk}).context["page"].paginator.count == 0
     assert secretary.get(reverse("inspections:findings"), {"agency": "abc"}).status_code == 400
+
+
+def _cycle_numbers(page: str) -> list[tuple[str, int, str]]:
+    found = re.findall(r'<a href="([^"]+)"[^>]*data-testid="(count-[a-z_-]+)"\s+data-count="(\d+)"', page)
+    return [(testid, int(count), unescape(href)) for href, testid, count in found]
+
+
+@pytest.mark.parametrize("as_of", ["", "31/12/2019"])
+def test_the_province_dashboard_shows_inspections_findings_and_self_reports_as_the_lists_count_them(demo, as_of):
+    leader = _client("lanhdao")
+    response = leader.get(reverse("qms:dashboard"), {"as_of": as_of} if as_of else {})
+    assert response.status_code == 200
+    page = response.content.decode()
+    for testid in ("cycle-inspections", "cycle-findings", "cycle-reports"):
+        assert f'data-testid="{testid}"' in page
+    numbers = _cycle_numbers(page)
+    assert {"count-inspected", "count-unclosed", "count-overdue", "count-report-accepted"} <= {n[0] for n in numbers}
+    for testid, shown, href in numbers:
+        assert _listed(leader, href) == shown, (testid, href)
+    if as_of:  # 2019: 71 agencies inspected, every one concluded, the year's round all in
+        figures = dict((testid, shown) for testid, shown, _href in numbers)
+        assert figures["count-inspected"] == 71 and figures["count-not-concluded"] == 0
+        assert figures["count-report-accepted"] > 0
