@@ -19,7 +19,7 @@ FINDINGS_SHOWN = 5
 
 def _qms(agency: Agency, on: datetime.date) -> dict:
     from migrations_tracker.models import QMSProfile, RoleAssignment
-    from migrations_tracker.selectors import agency_flags, province_campaigns
+    from migrations_tracker.selectors import agency_flags, flag_action, province_campaigns
 
     reviews = agency.reviews.filter(date__lte=on).select_related("edition")
     story = {
@@ -36,7 +36,8 @@ def _qms(agency: Agency, on: datetime.date) -> dict:
         "flags": [],
     }
     if agency.is_active_on(on):
-        story["flags"] = agency_flags(agency, on, province_campaigns(agency.province_id))
+        flags = agency_flags(agency, on, province_campaigns(agency.province_id))
+        story["flags"] = [(flag, flag_action(agency.pk, flag)) for flag in flags]
     return story
 
 

@@ -79,6 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     context = {"f": home_figures(user, today), "reader": reader, "today": today}
     if reader:
+        context["transition"] = _transition_progress(user, today)
         context["files"] = list(
             ReportFile.objects.filter(province_scope(user, "report__province"), status=ReportFile.Status.READY)
             .select_related("report")
@@ -87,8 +88,29 @@ def home(request: HttpRequest) -> HttpResponse:
     else:
         agency = user.agency
         context["agency"] = agency
-        context["flags"] = qms.agency_flags(agency, today, qms.province_campaigns(agency.province_id))
+        flags = qms.agency_flags(agency, today, qms.province_campaigns(agency.province_id))
+        context["flags"] = [(flag, qms.flag_action(agency.pk, flag)) for flag in flags]
     return render(request, "home.html", context)
+
+
+def _transition_progress(user, on) -> dict | None:
+    """The province's transition of the day (the latest opened): how many of its agencies have reached the
+    milestone that completes it (an announcement on the new edition, else its last), of how many."""
+    from migrations_tracker import selectors as qms
+    from migrations_tracker.models import Step
+
+    campaign = qms.campaign_shown(qms.province_campaigns(user_province_id(user)), on)
+    steps = list(campaign.steps.all()) if campaign else []
+    if not steps:
+        return None
+    step = next((s for s in steps if s.completed_by == Step.CompletedBy.ANNOUNCEMENT), steps[-1])
+    rows = qms.transition_by_category(qms.population(user, on), on, campaign)
+    return {
+        "campaign": campaign,
+        "step": step,
+        "total": sum(row["total"] for row in rows),
+        "done": sum(row[step.key] for row in rows),
+    }
 
 
 @login_required

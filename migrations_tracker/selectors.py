@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -185,6 +186,26 @@ def campaign_flag(campaign: Campaign) -> Flag:
         ),
         expression,
     )
+
+
+# Where a flag is acted on: the form that records what it asks for, else the part of the QMS profile.
+FLAG_FORMS = {
+    "not_announced": "announcement",
+    "scope_not_reannounced": "announcement",
+    "no_internal_audit": "review",
+    "no_management_review": "review",
+    "uncovered_procedures": "process",
+    "untrained_staff": "attendance",
+}
+FLAG_ANCHORS = {"orphan_processes": "scope", "revision_overdue": "revisions"}
+
+
+def flag_action(agency_id: int, flag: Flag) -> str:
+    """The address where the agency does what `flag` asks (a transition's: record its milestone)."""
+    section = "milestone" if flag.key.startswith("transition-") else FLAG_FORMS.get(flag.key)
+    if section:
+        return reverse("qms:add", args=[agency_id, section])
+    return reverse("qms:profile", args=[agency_id]) + f"#{FLAG_ANCHORS.get(flag.key, 'scope')}"
 
 
 def province_campaigns(province_id: int | None) -> list[Campaign]:

@@ -250,6 +250,12 @@ def test_leadership_summary_pdf_with_charts(demo, client, tmp_path):
     table = text.split("Các cơ quan chậm nhất")[1]
     in_table = sum(int(n) for n in re.findall(r"(\d+) hành động khắc phục quá hạn", table))
     assert listed == stated > 0 and 0 < in_table <= stated  # the table shows the ten agencies most behind
+    # The same numbers as the province dashboard: agencies applying, inspected this year, overdue actions.
+    dashboard = client.get(reverse("qms:dashboard")).context
+    assert f"Toàn tỉnh có {dashboard['total']} cơ quan áp dụng HTQLCL" in text
+    cycle = dashboard["cycle"]
+    assert f"đã kiểm tra {cycle['inspections']['total']} cơ quan" in text
+    assert cycle["findings"]["overdue"] == stated
     client.force_login(User.objects.get(username="tk.skhcn"), backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("inspections:summary_pdf")).status_code == 403
 

@@ -47,6 +47,7 @@ def test_every_number_on_the_home_page_is_the_count_of_the_list_it_links_to(demo
     if username == "dost":
         assert any(testid == "home-submitted" and n > 0 for testid, n, _h in numbers)
         assert any(testid == "home-awaiting" and n > 0 for testid, n, _h in numbers)
+        assert any(testid == "home-transition" for testid, _n, _h in numbers)  # the transition's progress
 
 
 def test_a_secretarys_home_is_their_agencys_only(demo):
