@@ -31,7 +31,7 @@ def test_the_whole_cycle(page, browser, live_server, tmp_path):
     sign_in(secretary, base, "tk.skhcn")
     secretary.wait_for_load_state()
     secretary.goto(f"{base}/inspections/self-reports/")
-    secretary.click("a:has-text('Báo cáo năm 2027')")
+    secretary.click("a:has-text('Tự báo cáo năm 2027')")
     secretary.wait_for_selector("textarea[name=scope]")
     assert "năm 2019" in secretary.input_value("textarea[name=scope]")  # pre-filled from the last report
     assert "Quyết định công bố gần nhất" in secretary.inner_text("main")  # and the facts the app knows
