@@ -79,8 +79,17 @@ say "nginx"
 if [ ! -f /etc/nginx/sites-available/iso-tracker.conf ]; then
   sed "s/iso.example.gov.vn/$ISO_HOST/g" "$APP/deploy/nginx/iso-tracker.conf" >/etc/nginx/sites-available/iso-tracker.conf
   ln -sf /etc/nginx/sites-available/iso-tracker.conf /etc/nginx/sites-enabled/iso-tracker.conf
-  echo "Put the TLS certificate in /etc/ssl/iso-tracker/ (fullchain.pem, privkey.pem), then: systemctl reload nginx"
 fi
-if nginx -t; then systemctl reload nginx; fi
+if [ ! -f /etc/ssl/iso-tracker/fullchain.pem ] || [ ! -f /etc/ssl/iso-tracker/privkey.pem ]; then
+  echo "STOPPED before nginx: no TLS certificate yet. Put fullchain.pem and privkey.pem in /etc/ssl/iso-tracker/," >&2
+  echo "then run this script again (or: nginx -t && systemctl reload nginx). The app itself is installed and running." >&2
+  exit 3
+fi
+if ! nginx -t; then
+  echo "STOPPED: nginx refuses its configuration (its message is above); nginx was not reloaded." >&2
+  echo "Fix /etc/nginx/sites-available/iso-tracker.conf (bash $APP/deploy/check_nginx.sh tests the shipped one)." >&2
+  exit 1
+fi
+systemctl reload nginx
 
 say "Done. The first account: $APP/deploy/manage.sh createsuperuser (then DOST accounts from the web, see README)"
