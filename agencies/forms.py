@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from iso_tracker.forms import ModelMultipleChoiceField
-
 from .auth import password_confirmed
 from .models import Agency, ApplicationRule, Category, Reorganisation, User
+from .picker import AgencyField, AgencyMultipleField
 from .selectors import visible_agencies
 from .services import CONTACT_FIELDS, LegalBasis
 
@@ -43,24 +42,21 @@ def current_agencies(user: User) -> QuerySet[Agency]:
     return visible_agencies(user).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today)).order_by("name")
 
 
-class AgencyChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Agency) -> str:
-        return f"{obj.name} ({obj.code})"
+class AgencyChoiceField(AgencyField):
+    """One agency of the registry, chosen with the picker (never a list of every agency)."""
 
 
-class AgencyMultipleChoiceField(ModelMultipleChoiceField):
-    widget = forms.SelectMultiple(attrs={"size": 14})
-
-    def label_from_instance(self, obj: Agency) -> str:
-        return f"{obj.name} ({obj.code})"
+class AgencyMultipleChoiceField(AgencyMultipleField):
+    """Several agencies of the registry, chosen with the picker."""
 
 
 def parent_field(user: User, *, required: bool = False, label=None) -> AgencyChoiceField:
     return AgencyChoiceField(
         queryset=current_agencies(user).filter(category__in=PARENT_CATEGORIES),
+        kind="parents",
         required=required,
         label=label or _("Parent agency"),
-        empty_label=_("(none: directly under the provincial People's Committee)"),
+        help_text=_("Leave empty for an agency directly under the provincial People's Committee."),
     )
 
 
@@ -162,14 +158,11 @@ class NewAgencyFields(forms.Form):
 
 
 class MergeForm(ReorganisationBaseForm):
-    predecessors = AgencyMultipleChoiceField(
-        queryset=Agency.objects.none(), label=_("Agencies merged"), help_text=_("Hold Ctrl (or ⌘) to choose several.")
-    )
+    predecessors = AgencyMultipleChoiceField(label=_("Agencies merged"), help_text=_("Search and add each one."))
     into = AgencyChoiceField(
-        queryset=Agency.objects.none(),
         required=False,
         label=_("Merged into an existing agency"),
-        empty_label=_("(a new agency, described below)"),
+        help_text=_("Leave empty to merge into a new agency, described below."),
     )
     new_code = forms.CharField(label=_("New agency's code"), max_length=32, required=False)
     new_name = forms.CharField(label=_("New agency's name"), max_length=255, required=False)
@@ -207,7 +200,7 @@ class MergeForm(ReorganisationBaseForm):
 
 
 class SplitForm(ReorganisationBaseForm):
-    predecessor = AgencyChoiceField(queryset=Agency.objects.none(), label=_("Agency split"))
+    predecessor = AgencyChoiceField(label=_("Agency split"))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -226,7 +219,7 @@ class SplitForm(ReorganisationBaseForm):
 
 
 class RenameForm(ReorganisationBaseForm):
-    agency = AgencyChoiceField(queryset=Agency.objects.none(), label=_("Agency"))
+    agency = AgencyChoiceField(label=_("Agency"))
     new_name = forms.CharField(label=_("New name"), max_length=255)
 
     def __init__(self, *args, user: User, **kwargs):
@@ -238,7 +231,7 @@ class RenameForm(ReorganisationBaseForm):
 
 
 class TransferForm(ReorganisationBaseForm):
-    agency = AgencyChoiceField(queryset=Agency.objects.none(), label=_("Agency"))
+    agency = AgencyChoiceField(label=_("Agency"))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -250,11 +243,7 @@ class TransferForm(ReorganisationBaseForm):
 
 
 class DissolutionForm(ReorganisationBaseForm):
-    agencies = AgencyMultipleChoiceField(
-        queryset=Agency.objects.none(),
-        label=_("Agencies dissolved"),
-        help_text=_("Hold Ctrl (or ⌘) to choose several."),
-    )
+    agencies = AgencyMultipleChoiceField(label=_("Agencies dissolved"), help_text=_("Search and add each one."))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -348,6 +337,7 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "last_name", "first_name", "email", "role", "agency", "is_active"]
+        field_classes = {"agency": AgencyChoiceField}
         labels = {"last_name": gettext_lazy("Family and middle names"), "first_name": gettext_lazy("Given name")}
 
     def __init__(self, *args, request: HttpRequest, **kwargs):
@@ -357,7 +347,7 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         self.instance.province_id = actor.province_id
         self.fields["role"].required = True
         self.fields["role"].choices = [("", "---------"), *User.Role.choices]
-        self.fields["agency"].queryset = Agency.objects.filter(province_id=actor.province_id, ended_on=None)
+        self.fields["agency"].queryset = current_agencies(actor)
         self.fields["agency"].help_text = _("For an ISO secretary: the agency they work for.")
         if self.instance.pk is None:
             self.fields["new_password"].required = True
@@ -419,3 +409,16 @@ class TokenForm(forms.Form):
 
 class DisableForm(ReauthForm, TokenForm):
     pass
+
+
+class HandoverToForm(forms.Form):
+    """The agency that takes an ended unit's ticked items over: one existing on the day it ended."""
+
+    to = AgencyChoiceField(required=False, label=_("Agency that takes the ticked items over"))
+
+    def __init__(self, *args, agency: Agency, **kwargs):
+        from .handover import successors_for
+
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = successors_for(agency)
+        self.fields["to"].widget.kind = f"successors-{agency.pk}"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.agency_edit, name="edit"),
     path("<int:pk>/handover/", views.agency_handover, name="handover"),
     path("handover/", views.handover_flag, name="handover_flag"),
+    path("pick/", views.agency_pick, name="pick"),
     path("documents/<uuid:uuid>/", views.document_download, name="document"),
     path("rules/", views.application_rules, name="rules"),
     path("rules/<int:pk>/delete/", views.application_rule_delete, name="rule_delete"),

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,15 +20,18 @@ from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, province_scope, require, user_province_id
 
-from . import handover, registry_io, services
+from . import handover, picker, registry_io, services
 from .filters import RegistryFilter
 from .forms import (
+    PARENT_CATEGORIES,
     REORGANISATION_FORMS,
     AgencyContactForm,
     AgencyForm,
     ApplicationRuleForm,
+    HandoverToForm,
     ImportForm,
     add_service_errors,
+    current_agencies,
 )
 from .history import change_log
 from .models import (
@@ -367,21 +370,18 @@ def agency_handover(request: HttpRequest, pk: int) -> HttpResponse:
     agency = get_object_or_404(visible_agencies(request.user).filter(ended_on__isnull=False), pk=pk)
     require(request.user, "registry.manage", agency)
     successors = list(Agency.objects.filter(reorganisations_in__predecessors=agency).distinct().order_by("name"))
-    others = handover.successors_for(agency).exclude(pk__in=[a.pk for a in successors]).order_by("name")
-    choices = [(a.pk, a.name) for a in successors] + [(a.pk, a.name) for a in others.only("pk", "name")]
-    error, status, ticked, chosen = "", 200, None, None
+    suggested = successors[0].pk if len(successors) == 1 else None
+    target = HandoverToForm(request.POST or None, initial={"to": suggested}, agency=agency)
+    error, status, ticked = "", 200, None
     if request.method == "POST":
         ticked = request.POST.getlist("item")
         items = _handover_items(ticked)
         action = request.POST.get("action")
-        chosen = request.POST.get("to", "")
-        to = None
-        if action == "move":
-            to = handover.successors_for(agency).filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        to = target.cleaned_data.get("to") if action == "move" and target.is_valid() else None
         if items is None or action not in ("move", "close"):
             error = _("The request was not understood; choose the items again.")
         elif action == "move" and to is None:
-            error = _("Choose the agency that takes the items over.")
+            error = " ".join(target.errors.get("to", [])) or _("Choose the agency that takes the items over.")
         else:
             try:
                 done = handover.decide(actor=request.user, agency=agency, items=items, to=to)
@@ -401,9 +401,8 @@ def agency_handover(request: HttpRequest, pk: int) -> HttpResponse:
             "agency": agency,
             "open": handover.open_items(agency),
             "decided": decided,
-            "choices": choices,
-            "suggested": successors[0].pk if len(successors) == 1 else None,
-            "chosen": int(chosen) if chosen and chosen.isdigit() else None,
+            "target": target,
+            "successors": successors,
             "ticked": set(ticked) if ticked is not None else None,
             "error": error,
         },
@@ -505,3 +504,25 @@ def document_download(request: HttpRequest, uuid) -> FileResponse:
         filename=document.original_name,
         content_type=document.content_type,
     )
+
+
+@login_required
+@require_safe
+def agency_pick(request: HttpRequest) -> JsonResponse:
+    """The agencies a picker offers for what was typed (`q`): of the field's kind, among those the user may
+    see, at most picker.SHOWN. `kind`: current (existing today), parents (those agencies can sit under), or
+    successors-<id> (who may take over an ended unit's items)."""
+    require(request.user, "province.view")
+    kind = request.GET.get("kind", "current")
+    agencies = current_agencies(request.user)
+    if kind == "parents":
+        agencies = agencies.filter(category__in=PARENT_CATEGORIES)
+    elif kind.startswith("successors-") and kind.removeprefix("successors-").isdigit():
+        require(request.user, "registry.manage")
+        ended = get_object_or_404(visible_agencies(request.user), pk=int(kind.removeprefix("successors-")))
+        agencies = handover.successors_for(ended).filter(pk__in=visible_agencies(request.user))
+    elif kind != "current":
+        return JsonResponse({"error": _("Unknown kind of agency.")}, status=400)
+    text = request.GET.get("q", "")[:100].replace("\x00", "")
+    found = picker.search(agencies, text)[: picker.SHOWN].only("pk", "name", "code")
+    return JsonResponse({"results": [{"id": a.pk, "label": picker.label(a)} for a in found]})

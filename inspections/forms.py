@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.forms import DATE_WIDGET, RevisionForm, RevisionMixin
 from agencies.models import Province
+from agencies.picker import AgencyField
 from iso_tracker.bounds import FIRST_YEAR, LAST_YEAR
 from migrations_tracker.forms import EvidenceMixin
 
@@ -89,7 +90,7 @@ class StartForm(forms.Form):
 
 
 class AdHocForm(StartForm):
-    agency = forms.ModelChoiceField(queryset=None, label=_("Agency"))
+    agency = AgencyField(label=_("Agency"))
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices)
 
     def __init__(self, *args, agencies, **kwargs):

@@ -130,3 +130,35 @@ def test_dost_gets_clear_messages_from_the_reorganisation_form_and_the_import(pa
     page.wait_for_selector("[data-testid=import-errors]")
     assert "Không lưu gì cả" in page.inner_text("[data-testid=import-errors]")
     _shot(page, "09-import-errors")
+
+
+def test_dost_picks_agencies_by_typing_and_never_gets_a_list_of_all(page, live_server):
+    _sign_in(page, live_server.url, "dost")
+    page.wait_for_selector("[data-testid=home]")
+    page.goto(f"{live_server.url}/agencies/reorganisations/new/dissolution/")
+    assert page.locator("select[name=agencies] option").count() == 0  # nothing listed before a search
+    search = page.locator("[data-agency-picker] input[type=search]").first
+    for text, code in (("Tiêu chuẩn", "CCTDC"), ("Kiểm lâm", "CCKL")):
+        search.fill(text)
+        page.wait_for_selector("[role=listbox] [role=option]")
+        assert 0 < page.locator("[role=listbox] [role=option]").count() <= 20
+        page.locator(f"[role=listbox] [role=option]:has-text('({code})')").first.click()
+    chips = page.inner_text(".agency-picker-chips")
+    assert "(CCTDC)" in chips and "(CCKL)" in chips
+    assert page.locator("select[name=agencies] option:checked").count() == 2
+    _shot(page, "40-picker-dissolution")
+    # From the keyboard: the rename form's one agency.
+    page.goto(f"{live_server.url}/agencies/reorganisations/new/rename/")
+    search = page.locator("[data-agency-picker] input[type=search]").first
+    search.fill("CCTDC")
+    page.wait_for_selector("[role=listbox] [role=option]")
+    search.press("ArrowDown")
+    search.press("Enter")
+    assert page.input_value("select[name=agency]") != ""
+    page.fill("input[name=decision_number]", "99/QĐ-UBND")
+    page.fill("input[name=decision_date]", "01/12/2026")
+    page.fill("input[name=effective_date]", "02/12/2026")
+    page.fill("input[name=new_name]", "Chi cục Tiêu chuẩn Đo lường Chất lượng tỉnh")
+    page.click("main form button[type=submit] >> nth=-1")
+    page.wait_for_selector("text=Chi cục Tiêu chuẩn Đo lường Chất lượng tỉnh")
+    _shot(page, "41-picker-rename-done")

@@ -39,6 +39,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "agencies:rules": (302, 200, 200, 403, 403, 200),
     "agencies:handover": (302, 200, 403, 404, 404, 404),
     "agencies:handover_flag": (302, 200, 200, 403, 403, 200),
+    "agencies:pick": (302, 200, 200, 403, 403, 200),
     "agencies:rule_delete": (302, 405, 405, 405, 405, 405),
     "agencies:reorganisation_list": (302, 200, 200, 200, 200, 200),
     "agencies:reorganisation_detail": (302, 200, 200, 404, 404, 404),
