@@ -33,7 +33,9 @@ def _deadline_passed(reporting_round: ReportingRound) -> datetime.datetime:
 
 
 def _with_report(rows: QuerySet[AgencyVersion], reporting_round: ReportingRound) -> QuerySet[AgencyVersion]:
-    report = SelfReport.objects.filter(round=reporting_round, agency=OuterRef("agency_id"))
+    # Without the model's ordering (round, agency): a per-row subquery needs no join nor sort (one report a
+    # round and agency, by a unique constraint).
+    report = SelfReport.objects.filter(round=reporting_round, agency=OuterRef("agency_id")).order_by()
     return rows.annotate(
         report_status=Subquery(report.values("status")[:1]),
         report_submitted_at=Subquery(report.values("submitted_at")[:1]),

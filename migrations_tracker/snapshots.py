@@ -41,11 +41,21 @@ def compute(user: User, on: datetime.date, campaigns: list[Campaign], shown: Cam
         "stages": selectors.stage_counts(rows) if on == today else None,
         "campaigns": {str(c.pk): campaign_figures(rows, on, c, shown in (None, c)) for c in campaigns},
         "flags": selectors.flag_counts(rows, on, selectors.FLAGS),
-        "spending": selectors.spending(rows, on),
+        "spending": _top_of(selectors.spending(rows, on)),
         "gaps": selectors.gap_counts(rows),
         # The inspection cycle of the date's year: the plan, inspections, self-reports, findings open today.
         "cycle": cycle_figures(user, on.year, today),
     }
+
+
+OVER_CAP_SHOWN = 10  # the dashboard names the agencies most over the cap; the rest are on their own page
+
+
+def _top_of(spending: dict) -> dict:
+    """The spending figures with only the agencies most over the cap (a snapshot at national scale held
+    every one of them), and how many there are."""
+    over = spending["over_cap"]
+    return {**spending, "over_cap": over[:OVER_CAP_SHOWN], "over_cap_count": len(over)}
 
 
 def _province_reader(province: Province) -> User:

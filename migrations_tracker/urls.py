@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("flags/<slug:key>/", views.flag_list, name="flag"),
     path("list/", views.agency_list, name="list"),
+    path("over-cap/", views.over_cap_list, name="over_cap"),
     path("agencies/<int:pk>/", views.profile, name="profile"),
     path("agencies/<int:pk>/edit/", views.profile_edit, name="profile_edit"),
     path("agencies/<int:pk>/add/<slug:section>/", views.record_add, name="add"),

@@ -138,13 +138,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "transition": transition,
             "steps": list(campaign.steps.all()) if campaign else [],
             "flags": flags,
-            "spending": figures["spending"],
+            "spending": {"over_cap_count": len(figures["spending"]["over_cap"]), **figures["spending"]},
             "gaps": figures["gaps"],
             "computed_at": computed_at,
             "query": request.GET.urlencode(),
             "cycle": _cycle(figures),
             "report_states": REPORT_STATES,
         },
+    )
+
+
+@login_required
+@require_safe
+def over_cap_list(request: HttpRequest) -> HttpResponse:
+    """Every agency whose consultant spending passes the cap for its category, as of a date (the dashboard
+    names the ten most over it)."""
+    require(request.user, "province.view")
+    as_of_form, on = _as_of(request)
+    over = selectors.spending(selectors.population(request.user, on), on)["over_cap"]
+    page, query = paginate(request, over)
+    return render(
+        request,
+        "migrations_tracker/over_cap.html",
+        {"page": page, "query": query, "on": on, "as_of_form": as_of_form},
     )
 
 
