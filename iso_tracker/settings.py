@@ -355,6 +355,9 @@ CONSULTING_CAPS_VND = {
 # figures a job renews (SCHEDULE_DASHBOARDS), never older than DASHBOARD_MAX_AGE_MINUTES.
 DASHBOARD_SNAPSHOT_FROM = env_int("DASHBOARD_SNAPSHOT_FROM", 2000)
 DASHBOARD_MAX_AGE_MINUTES = env_int("DASHBOARD_MAX_AGE_MINUTES", 5)
+# A past date ("as of") is counted once and its figures reused this long (a record entered later with an
+# earlier date shows after it).
+DASHBOARD_PAST_MAX_AGE_HOURS = env_int("DASHBOARD_PAST_MAX_AGE_HOURS", 24)
 
 # Registry pages
 REGISTRY_PAGE_SIZE = env_int("REGISTRY_PAGE_SIZE", 50)

@@ -1,7 +1,8 @@
 """The dashboard's figures: counted in the database on each visit for a province of ordinary size;
-read from a snapshot at most DASHBOARD_MAX_AGE_MINUTES old once a province holds
-DASHBOARD_SNAPSHOT_FROM agencies or more (national scale). The job `refresh_dashboards` renews the
-snapshots every few minutes; a visit that finds none fresh enough counts and saves one itself."""
+read from a snapshot at most DASHBOARD_MAX_AGE_MINUTES old (a past date's: DASHBOARD_PAST_MAX_AGE_HOURS,
+counted once and reused) once a province holds DASHBOARD_SNAPSHOT_FROM agencies or more (national scale).
+The job `refresh_dashboards` renews today's snapshots every few minutes; a visit that finds none fresh
+enough counts and saves one itself."""
 
 from __future__ import annotations
 
@@ -72,15 +73,22 @@ def _store(province_id: int, on: datetime.date, figures: dict, took: float) -> D
     return snapshot
 
 
+def _max_age(on: datetime.date) -> datetime.timedelta:
+    """How long figures as of `on` are reused: today's a few minutes, a past date's a day."""
+    if on == timezone.localdate():
+        return datetime.timedelta(minutes=settings.DASHBOARD_MAX_AGE_MINUTES)
+    return datetime.timedelta(hours=settings.DASHBOARD_PAST_MAX_AGE_HOURS)
+
+
 def dashboard_figures(
     user: User, on: datetime.date, campaigns: list[Campaign], campaign: Campaign | None
 ) -> tuple[dict, datetime.datetime | None]:
     """The figures (the overdue flags of `campaigns`, the milestones of `campaign`), and when they were
     computed if they come from (or went into) a snapshot. A snapshot holds every transition of the
     province the job knew; one it lacks is counted on the visit."""
-    if on != timezone.localdate() or not user.province_id:
+    if not user.province_id:
         return compute(user, on, campaigns, campaign), None
-    fresh_since = timezone.now() - datetime.timedelta(minutes=settings.DASHBOARD_MAX_AGE_MINUTES)
+    fresh_since = timezone.now() - _max_age(on)
     snapshot = DashboardSnapshot.objects.filter(
         province_id=user.province_id, on=on, computed_at__gte=fresh_since
     ).first()
@@ -117,7 +125,9 @@ def refresh_all() -> int:
         figures = compute(_province_reader(province), today, selectors.province_campaigns(province.pk), None)
         _store(province.pk, today, figures, time.perf_counter() - started)
         done += 1
-    DashboardSnapshot.objects.filter(on__lt=today).delete()
+    # Past dates' figures (asked for "as of", or a former day's) go when they are too old to be reused.
+    stale = timezone.now() - datetime.timedelta(hours=settings.DASHBOARD_PAST_MAX_AGE_HOURS)
+    DashboardSnapshot.objects.filter(on__lt=today, computed_at__lt=stale).delete()
     return done
 
 

@@ -141,6 +141,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "spending": {"over_cap_count": len(figures["spending"]["over_cap"]), **figures["spending"]},
             "gaps": figures["gaps"],
             "computed_at": computed_at,
+            "past": on != timezone.localdate(),
             "query": request.GET.urlencode(),
             "cycle": _cycle(figures),
             "report_states": REPORT_STATES,
