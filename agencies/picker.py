@@ -102,12 +102,15 @@ class AgencyPicker(forms.SelectMultiple):
         values = value if isinstance(value, list | tuple | QuerySet) else [value]
         return [str(v.pk if isinstance(v, Agency) else v) for v in values]
 
+    def use_required_attribute(self, initial) -> bool:
+        return False  # Select's own check reads the first choice, a query over every agency; the form checks it
+
     def _render(self, template_name, context, renderer=None):
         # The project's template (templates/widgets/), not the form renderer's built-in widget folder.
         return mark_safe(render_to_string(template_name, context))  # noqa: S308 - a template, autoescaped
 
     def get_context(self, name, value, attrs):
-        context = super(forms.Select, self).get_context(name, value, attrs)  # not the options: see below
+        context = forms.Widget.get_context(self, name, value, attrs)  # not ChoiceWidget's: no option is listed
         typed = value if isinstance(value, Typed) else ""
         chosen: list[Agency] = []
         raw = value.picked if typed else self.format_value(value)
