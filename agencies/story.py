@@ -53,16 +53,10 @@ def _inspections(user: User, agency: Agency) -> dict:
 
 def _findings(user: User, agency: Agency, on: datetime.date) -> dict:
     from inspections.models import Finding
-    from inspections.selectors import TO_ANSWER, overdue, visible_findings
+    from inspections.selectors import finding_counts, visible_findings
 
     findings = visible_findings(user).filter(agency=agency)
-    counts = findings.aggregate(
-        unclosed=Count("pk", filter=~Q(status=Finding.Status.CLOSED)),
-        to_answer=Count("pk", filter=TO_ANSWER),
-        overdue=Count("pk", filter=overdue(on)),
-        awaiting=Count("pk", filter=Q(status=Finding.Status.ANSWERED)),
-        total=Count("pk"),
-    )
+    counts = finding_counts(findings, on)
     return {
         "finding_counts": counts,
         "open_findings": list(

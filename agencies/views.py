@@ -100,13 +100,11 @@ def _transition_progress(user, on) -> dict | None:
     """The province's transition of the day (the latest opened): how many of its agencies have reached the
     milestone that completes it (an announcement on the new edition, else its last), of how many."""
     from migrations_tracker import selectors as qms
-    from migrations_tracker.models import Step
 
     campaign = qms.campaign_shown(qms.province_campaigns(user_province_id(user)), on)
-    steps = list(campaign.steps.all()) if campaign else []
-    if not steps:
+    step = qms.completing_step(campaign) if campaign else None
+    if step is None:
         return None
-    step = next((s for s in steps if s.completed_by == Step.CompletedBy.ANNOUNCEMENT), steps[-1])
     rows = qms.transition_by_category(qms.population(user, on), on, campaign)
     return {
         "campaign": campaign,

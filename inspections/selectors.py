@@ -123,7 +123,7 @@ def home_figures(user: User, on: datetime.date) -> dict:
     findings = visible_findings(user)
     rounds = visible_rounds(user).filter(opened_on__lte=on, deadline__gte=on).order_by("-year")
     figures: dict = {"rounds": []}
-    figures.update(finding_counts(user, on))
+    figures.update(finding_counts(findings, on))
     if not can(user, "province.view"):
         figures["next_findings"] = list(
             findings.filter(TO_ANSWER).select_related("inspection").order_by("due_on", "pk")[:5]
@@ -148,10 +148,11 @@ def home_figures(user: User, on: datetime.date) -> dict:
     return figures
 
 
-def finding_counts(user: User, on: datetime.date) -> dict[str, int]:
-    """The findings the user may see that are not closed, awaiting the agency, overdue on `on`, and awaiting
-    DOST's decision: the counts of the findings list's default, `to_answer`, `overdue` and `status=answered`."""
-    return visible_findings(user).aggregate(
+def finding_counts(findings: QuerySet, on: datetime.date) -> dict[str, int]:
+    """Of `findings`: all, not closed, awaiting the agency, overdue on `on`, awaiting DOST's decision — the
+    counts of the findings list with status=all, its default, `to_answer`, `overdue` and `status=answered`."""
+    return findings.aggregate(
+        total=Count("pk"),
         unclosed=Count("pk", filter=~Q(status=Finding.Status.CLOSED)),
         to_answer=Count("pk", filter=TO_ANSWER),
         overdue=Count("pk", filter=overdue(on)),
@@ -186,7 +187,7 @@ def cycle_figures(user: User, year: int, today: datetime.date) -> dict:
         "round_url": reporting_round.get_absolute_url() if reporting_round else "",
         "round_deadline": reporting_round.deadline.isoformat() if reporting_round else "",
         "reports": round_counts(user, reporting_round) if reporting_round else None,
-        "findings": finding_counts(user, today),
+        "findings": finding_counts(visible_findings(user), today),
     }
 
 

@@ -35,6 +35,7 @@ from .models import (
     Review,
     RoleAssignment,
     Stage,
+    Step,
 )
 
 Expression = Callable[[datetime.date, str], Exists | Q | Value]
@@ -206,6 +207,12 @@ def flag_action(agency_id: int, flag: Flag) -> str:
     if section:
         return reverse("qms:add", args=[agency_id, section])
     return reverse("qms:profile", args=[agency_id]) + f"#{FLAG_ANCHORS.get(flag.key, 'scope')}"
+
+
+def completing_step(campaign: Campaign) -> Step | None:
+    """The milestone that says an agency has moved: the one an announcement completes, else the last."""
+    steps = list(campaign.steps.all())
+    return next((s for s in steps if s.completed_by == Step.CompletedBy.ANNOUNCEMENT), steps[-1] if steps else None)
 
 
 def province_campaigns(province_id: int | None) -> list[Campaign]:

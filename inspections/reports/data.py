@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from agencies.models import AgencyVersion, Category, Obligation, Province, Reorganisation
 from agencies.selectors import counts_by_rule, existing_on, registry_rows
 from migrations_tracker import selectors as qms
-from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, Milestone, Step
+from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, Milestone
 
 from ..models import CorrectiveAction, Finding, Inspection, Mode, ReportingRound, SelfReport
 from ..selectors import grouped_counts
@@ -66,12 +66,6 @@ def active_campaigns(province: Province, year: int) -> list[Campaign]:
     ]
 
 
-def _completing_step(campaign: Campaign) -> Step | None:
-    """The milestone that says an agency has moved: the one an announcement completes, else the last."""
-    steps = list(campaign.steps.all())
-    return next((s for s in steps if s.completed_by == Step.CompletedBy.ANNOUNCEMENT), steps[-1] if steps else None)
-
-
 def _edition_title(edition) -> str:
     return edition.title_vi if translation.get_language() == "vi" else edition.title_en
 
@@ -79,7 +73,7 @@ def _edition_title(edition) -> str:
 def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dict]:
     shown = []
     for campaign in campaigns:
-        step = _completing_step(campaign)
+        step = qms.completing_step(campaign)
         by_category = qms.transition_by_category(rows, on, campaign)
         shown.append(
             {
@@ -164,7 +158,7 @@ def _annual_figures(province: Province, year: int) -> dict:
         findings.exclude(status=Finding.Status.CLOSED).values_list("inspection__agency_id", flat=True)
     )
     latest = campaigns[-1] if campaigns else None  # the annex shows the newest transition of the year
-    completing = _completing_step(latest) if latest else None
+    completing = qms.completing_step(latest) if latest else None
     reannounced = set(
         Milestone.objects.filter(step=completing, date__lte=on, agency_id__in=rows.values("agency_id")).values_list(
             "agency_id", flat=True
