@@ -251,3 +251,15 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def back_to_latest_migrations():
+    """A migration test moves an app back to an old state; afterwards every app goes back to its latest
+    migration, so the tests after it find the schema (and the triggers) the code expects."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

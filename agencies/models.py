@@ -407,3 +407,19 @@ class Document(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("agencies:document", args=[self.uuid])
+
+
+class DataStamp(models.Model):
+    """The database's own mark of change: a trigger on each table of an area (the registry: agencies and
+    their versions) adds a row with a new random token on every write, whatever made it (a form, an
+    import's bulk insert, a shell). Figures computed from an area are cached under its latest token
+    (agencies.stamps), so they never outlive a change. Old rows are pruned by the dashboards job."""
+
+    area = models.CharField(max_length=32)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "-id"], name="datastamp_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.token}"

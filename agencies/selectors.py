@@ -6,11 +6,26 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from iso_tracker.permissions import is_secretary, province_scope, scope
 
+from . import stamps
 from .models import (
     DEFAULT_OBLIGATION,
     DEFAULT_RULE_BASIS,
@@ -28,6 +43,11 @@ from .models import (
 
 def visible_agencies(user: User) -> QuerySet[Agency]:
     return Agency.objects.filter(scope(user))
+
+
+def parents_ever(user: User) -> QuerySet[Agency]:
+    """The agencies the user may see that are, or were, the parent of another (the registry's parent filter)."""
+    return visible_agencies(user).filter(Exists(AgencyVersion.objects.filter(parent_id=OuterRef("pk"))))
 
 
 def visible_versions(user: User) -> QuerySet[AgencyVersion]:
@@ -61,6 +81,13 @@ class Status:
     ALL = "all"
 
 
+def status_condition(as_of: datetime.date, status: str) -> Q:
+    """Versions of agencies existing on `as_of` (active), of those ended by then (their last version), or both."""
+    active = valid_on(as_of)
+    ended = Q(agency__ended_on__lte=as_of) & Q(valid_to=F("agency__ended_on"))
+    return {Status.ACTIVE: active, Status.ENDED: ended}.get(status, active | ended)
+
+
 def registry_rows(
     versions: QuerySet[AgencyVersion], *, as_of: datetime.date | None = None, status: str = Status.ACTIVE
 ) -> QuerySet[AgencyVersion]:
@@ -70,19 +97,71 @@ def registry_rows(
     version); all: both. Each row carries the parent's name as it was that day, in the same query.
     """
     as_of = as_of or timezone.localdate()
-    active = valid_on(as_of)
-    ended = Q(agency__ended_on__lte=as_of) & Q(valid_to=F("agency__ended_on"))
-    condition = {Status.ACTIVE: active, Status.ENDED: ended}.get(status, active | ended)
     parent_then = (
         AgencyVersion.objects.filter(valid_on(as_of), agency=OuterRef("parent_id")).order_by().values("name")[:1]
     )
     return (
-        versions.filter(condition)
+        versions.filter(status_condition(as_of, status))
         .select_related("agency", "agency__province", "parent")
         .annotate(parent_name=Subquery(parent_then))
         .annotate(category_rank=CATEGORY_RANK)
         .order_by("category_rank", "agency__code")
     )
+
+
+class RegistryCounts:
+    """The registry on a day counted in one grouped query: agencies per province, category and locality,
+    existing that day or ended by then. The list's counts by category and by obligation and its locality
+    choices all come from these groups, so the list reads the province once for them instead of once for
+    each, and only once per version of the registry's data."""
+
+    def __init__(self, user: User, as_of: datetime.date):
+        """The registry `user` may see, on `as_of`. The groups are counted once per version of the registry's
+        data (agencies.stamps): a province of 10,000 agencies is not read again until something changes."""
+        self.as_of = as_of
+        key = f"registry-groups:{stamps.scope_key(user)}:{as_of.isoformat()}"
+        self.groups = stamps.cached(stamps.REGISTRY, key, lambda: self.count_groups(visible_versions(user), as_of))
+        self._obligations: dict[int, dict[str, str]] | None = None
+
+    @staticmethod
+    def count_groups(versions: QuerySet[AgencyVersion], as_of: datetime.date) -> list[dict]:
+        existing = ExpressionWrapper(valid_on(as_of), output_field=BooleanField())
+        return list(
+            versions.filter(status_condition(as_of, Status.ALL))
+            .annotate(existing=existing)
+            .values("agency__province_id", "category", "locality", "existing")
+            .annotate(n=Count("pk"))
+            .order_by("locality", "category")
+        )
+
+    def _of(self, status: str) -> list[dict]:
+        if status == Status.ALL:
+            return self.groups
+        return [g for g in self.groups if bool(g["existing"]) == (status == Status.ACTIVE)]
+
+    def obligation_of(self, group: dict) -> str:
+        if self._obligations is None:
+            self._obligations = obligations_on({g["agency__province_id"] for g in self.groups}, self.as_of)
+        said = self._obligations.get(group["agency__province_id"], {})
+        return said.get(group["category"], Obligation.ENCOURAGED)
+
+    def localities(self, status: str = Status.ALL) -> list[str]:
+        """The localities named by the rows of `status`, in the database's order, each once."""
+        return list(dict.fromkeys(g["locality"] for g in self._of(status) if g["locality"]))
+
+    def by_category(self) -> dict[str, int]:
+        """Agencies existing that day, per category."""
+        counts: dict[str, int] = {}
+        for g in self._of(Status.ACTIVE):
+            counts[g["category"]] = counts.get(g["category"], 0) + g["n"]
+        return counts
+
+    def by_obligation(self) -> dict[str, int]:
+        """Agencies existing that day for which applying a QMS is mandatory, and encouraged."""
+        counts = dict.fromkeys(Obligation.values, 0)
+        for g in self._of(Status.ACTIVE):
+            counts[self.obligation_of(g)] += g["n"]
+        return counts
 
 
 def existing_on(versions: QuerySet[AgencyVersion], as_of: datetime.date) -> QuerySet[AgencyVersion]:

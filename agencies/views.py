@@ -46,14 +46,13 @@ from .models import (
 )
 from .selectors import (
     basis,
-    counts_by_rule,
     obligation,
+    parents_ever,
     registry_rows,
     rules_on,
     visible_agencies,
     visible_provinces,
     visible_reorganisations,
-    visible_versions,
     with_names_before,
 )
 from .story import agency_story
@@ -118,10 +117,9 @@ def _transition_progress(user, on) -> dict | None:
 @require_safe
 def agency_list(request: HttpRequest) -> HttpResponse:
     registry = RegistryFilter(request.GET, user=request.user)
-    page, query = paginate(request, registry.qs)
-    counts, obligations = counts_by_rule(
-        registry_rows(visible_versions(request.user), as_of=registry.as_of_date), registry.as_of_date
-    )
+    page, query = paginate(request, registry.rows())
+    counts = registry.counts.by_category()
+    obligations = registry.counts.by_obligation()
     # The categories of the day: a province before 1 July 2025 has no commune-level units of today's kind.
     summary = [(key, label, counts[key]) for key, label in Category.choices if counts.get(key)]
     return render(
@@ -132,8 +130,8 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "summary": summary,
             "total": sum(counts.values()),
-            "obligations": [(key, label, obligations[key]["total"]) for key, label in Obligation.choices],
-            "ended_with_open_items": handover.with_open_items(visible_agencies(request.user)).count()
+            "obligations": [(key, label, obligations[key]) for key, label in Obligation.choices],
+            "ended_with_open_items": handover.ended_with_open_items(visible_agencies(request.user))
             if can(request.user, "province.view")
             else None,
             "as_of": registry.as_of_date,
@@ -508,13 +506,16 @@ def document_download(request: HttpRequest, uuid) -> FileResponse:
 @require_safe
 def agency_pick(request: HttpRequest) -> JsonResponse:
     """The agencies a picker offers for what was typed (`q`): of the field's kind, among those the user may
-    see, at most picker.SHOWN. `kind`: current (existing today), parents (those agencies can sit under), or
-    successors-<id> (who may take over an ended unit's items)."""
+    see, at most picker.SHOWN. `kind`: current (existing today), parents (those agencies can sit under),
+    ever-parents (parents of any day, for the registry's filter), or successors-<id> (who may take over an
+    ended unit's items)."""
     require(request.user, "province.view")
     kind = request.GET.get("kind", "current")
     agencies = current_agencies(request.user)
     if kind == "parents":
         agencies = agencies.filter(category__in=PARENT_CATEGORIES)
+    elif kind == "ever-parents":  # the registry's filter: parents of any day, ended ones included
+        agencies = parents_ever(request.user)
     elif kind.startswith("successors-") and kind.removeprefix("successors-").isdigit():
         require(request.user, "registry.manage")
         ended = get_object_or_404(visible_agencies(request.user), pk=int(kind.removeprefix("successors-")))

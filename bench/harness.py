@@ -26,6 +26,12 @@ def test_database():
     from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 
     setup_test_environment()
+    # The test environment wraps every template render to record it (a copy of the context each time):
+    # production does not, and it would charge a page by its number of template nodes.
+    from django.template import Template
+    from django.test.utils import _TestState
+
+    Template._render = _TestState.saved_data.template_render
     settings.DEBUG = False
     old = setup_databases(verbosity=0, interactive=False)
     try:
@@ -70,6 +76,21 @@ def measure(client, url, params, repeat):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return statistics.median(times) * 1000, len(queries), peak / 1e6
+
+
+def side_by_side(pairs, repeat):
+    """Median ms of each (client, url, params) in `pairs`, the requests interleaved (one of each, `repeat`
+    times) so that a machine's drift charges them alike."""
+    times = [[] for _ in pairs]
+    for client, url, params in pairs:  # warm each once: caches, compiled templates
+        client.get(url, params)
+    for _ in range(repeat):
+        for i, (client, url, params) in enumerate(pairs):
+            start = time.perf_counter()
+            response = client.get(url, params)
+            times[i].append(time.perf_counter() - start)
+            assert response.status_code == 200, (url, response.status_code)
+    return [statistics.median(t) * 1000 for t in times]
 
 
 def report(rows, header=("agencies", "page", "ms", "queries", "peak MB")):

@@ -8,6 +8,7 @@ import zipfile
 
 from django.db.models import Sum
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.text import slugify
 
 from .models import CorrectiveAction, Inspection, InspectionPlan, Mode
@@ -43,9 +44,21 @@ def inspection_file_zip(inspection: Inspection) -> tuple[str, bytes]:
     return f"{name}.zip", buffer.getvalue()
 
 
+PLAN_CHUNK = 1500  # agencies a part of a long plan holds: bounds the memory WeasyPrint keeps for layout
+
+
 def plan_pdf(plan: InspectionPlan) -> tuple[str, bytes]:
     """The plan as Mẫu 19. KHKT, on-site inspections first."""
-    from .reports.render import render_template_pdf
+    buffer = io.BytesIO()
+    write_plan_pdf(plan, buffer)
+    return f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf", buffer.getvalue()
+
+
+def write_plan_pdf(plan: InspectionPlan, out) -> None:
+    """Write the Mẫu 19 to `out`. A plan longer than PLAN_CHUNK agencies is laid out in parts (the first
+    with the heading, the last with the total and the signature), each written to its own file and joined
+    (pdfunite), page numbers carried on: the memory is that of one part, not of 800 pages."""
+    from .reports.render import _document, join_pdfs
     from .selectors import plan_day, with_names_then
 
     day = plan_day(plan)
@@ -53,18 +66,27 @@ def plan_pdf(plan: InspectionPlan) -> tuple[str, bytes]:
         plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name"), lambda entry: day
     )
     counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
-    data = render_template_pdf(
-        "inspections/pdf/mau19.html",
-        {
-            "plan": plan,
-            "entries": entries,
-            "total": sum(counts.values()),
-            "onsite": counts[Mode.ONSITE],
-            "dossier": counts[Mode.DOSSIER],
-            "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
-        },
-    )
-    return f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf", data
+    context = {
+        "plan": plan,
+        "total": sum(counts.values()),
+        "onsite": counts[Mode.ONSITE],
+        "dossier": counts[Mode.DOSSIER],
+        "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
+    }
+    starts = list(range(0, max(len(entries), 1), PLAN_CHUNK))
+    with translation.override("vi"), join_pdfs(out, single=len(starts) == 1) as add:
+        next_page = 1
+        for start in starts:
+            part = {
+                "first": start == 0,
+                "last": start == starts[-1],
+                "offset": start,
+                "first_page": next_page,
+            }
+            html = render_to_string(
+                "inspections/pdf/mau19.html", {**context, "entries": entries[start : start + PLAN_CHUNK], "part": part}
+            )
+            next_page += add(_document(html))
 
 
 def inspection_form_pdf(inspection: Inspection, form: str) -> tuple[str, bytes]:

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies import stamps
 from agencies.models import AgencyVersion, Category, User
 from agencies.selectors import existing_on, names_then, registry_rows, visible_agencies, visible_versions
 from iso_tracker.permissions import can, province_scope
@@ -204,13 +205,20 @@ def grouped_counts(items: QuerySet, field: str) -> dict[str, int]:
 
 def year_figures(user: User, year: int) -> dict:
     """The year's figures for the annual report: inspections by mode and conclusion, findings by severity,
-    status and category of agency; each a grouped count in the database."""
+    status and category of agency; each a grouped count in the database, once per version of the data
+    (agencies.stamps: a province's year is not counted again until an inspection, a finding or the
+    registry changes, or the day does)."""
+    on = timezone.localdate()
+    key = f"year-figures:{stamps.scope_key(user)}:{year}:{on.isoformat()}"
+    return stamps.cached((stamps.REGISTRY, stamps.INSPECTIONS), key, lambda: _count_year(user, year, on))
+
+
+def _count_year(user: User, year: int, on: datetime.date) -> dict:
     from .models import Finding, Inspection, Mode
 
     inspections = visible_inspections(user).filter(year=year)
     by_mode, by_conclusion = grouped_counts(inspections, "mode"), grouped_counts(inspections, "conclusion")
     findings = visible_findings(user).filter(inspection__year=year)
-    on = timezone.localdate()
     counted = findings.aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=overdue(on)),

@@ -13,5 +13,7 @@ def render_report_file(file_id: int) -> None:
 
 @shared_task(name="inspections.tasks.requeue_stale_renders", acks_late=True, ignore_result=True)
 def requeue_stale_renders() -> None:
-    """Beat, every few minutes: renders lost by the broker or left by a worker that died are queued again."""
+    """Beat, every few minutes: renders lost by the broker or left by a worker that died are queued again,
+    and the leadership summary of each large province is queued when its data changed."""
     services.requeue_stale()
+    services.prepare_summaries()

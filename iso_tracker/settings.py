@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.forms",  # the widgets' own templates, for the form renderer below
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
@@ -116,6 +117,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "iso_tracker.urls"
 WSGI_APPLICATION = "iso_tracker.wsgi.application"
+
+# Widgets render with the project's templates (TEMPLATES), so that templates/django/forms/widgets/ can
+# override Django's own (select.html: every option written in place, not two includes an option).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

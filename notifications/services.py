@@ -465,12 +465,14 @@ def _message(reminder: Reminder, connection) -> EmailMultiAlternatives | None:
 
 
 def _attach_summary(message: EmailMultiAlternatives, reminder: Reminder) -> None:
-    """Leadership's monthly summary carries the summary PDF; without it the e-mail still goes."""
-    from inspections.reports.summary import summary_pdf
+    """Leadership's monthly summary carries the summary PDF (the one the reports job made for the data as
+    it is, if there is one: every leader of the province gets the same file); without it the e-mail still
+    goes."""
+    from inspections.reports.services import summary_bytes
 
     try:
         message.attach(
-            f"tom-tat-HTQLCL-{reminder.swept_on:%Y-%m}.pdf", summary_pdf(reminder.province), "application/pdf"
+            f"tom-tat-HTQLCL-{reminder.swept_on:%Y-%m}.pdf", summary_bytes(reminder.province), "application/pdf"
         )
     except Exception:  # a rendering problem must not hold back the message
         log.exception("summary PDF for reminder %s could not be made", reminder.pk)

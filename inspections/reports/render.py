@@ -8,9 +8,11 @@ no formulas."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -129,6 +131,31 @@ def _in_vietnamese(render):
     return wrapper
 
 
+@contextlib.contextmanager
+def join_pdfs(out, *, single: bool = False):
+    """Lay out a long document in parts: yields `add(document)`, which writes one rendered part to its own
+    file (and returns its number of pages); on leaving, the parts are joined into `out` (pdfunite). With
+    `single`, the one part is written to `out` directly."""
+    with tempfile.TemporaryDirectory(prefix="iso-pdf-") as folder:
+        parts: list[Path] = []
+
+        def add(document) -> int:
+            pages = len(document.pages)
+            if single:
+                document.write_pdf(out)
+            else:
+                parts.append(Path(folder) / f"{len(parts):03d}.pdf")
+                document.write_pdf(parts[-1])
+            return pages
+
+        yield add
+        if not single:
+            joined = Path(folder) / "joined.pdf"
+            subprocess.run(["pdfunite", *map(str, parts), str(joined)], check=True, capture_output=True)
+            with open(joined, "rb") as handle:
+                shutil.copyfileobj(handle, out)
+
+
 @_in_vietnamese
 def render_pdf(figures: dict, narrative: dict, out) -> None:
     """The report as PDF. A long annex is laid out in parts of ANNEX_CHUNK agencies, each written to its
@@ -137,32 +164,19 @@ def render_pdf(figures: dict, narrative: dict, out) -> None:
     if len(annex) <= ANNEX_CHUNK:
         _document(render_html(figures, narrative)).write_pdf(out)
         return
-    with tempfile.TemporaryDirectory(prefix="iso-report-") as folder:
-        parts, next_page = [], 1
-        body = _document(render_html(figures, narrative, include_annex=False))
-        next_page += len(body.pages)
-        parts.append(Path(folder) / "000.pdf")
-        body.write_pdf(parts[-1])
-        del body
-        for number, start in enumerate(range(0, len(annex), ANNEX_CHUNK), start=1):
-            with translation.override("vi"):
-                html = render_to_string(
-                    "inspections/pdf/annex_part.html",
-                    {
-                        "f": figures,
-                        "rows": annex[start : start + ANNEX_CHUNK],
-                        "heading": start == 0,
-                        "first_page": next_page,
-                    },
-                )
-            part = _document(html)
-            next_page += len(part.pages)
-            parts.append(Path(folder) / f"{number:03d}.pdf")
-            part.write_pdf(parts[-1])
-            del part
-        joined = Path(folder) / "report.pdf"
-        subprocess.run(["pdfunite", *map(str, parts), str(joined)], check=True, capture_output=True)
-        out.write(joined.read_bytes())
+    with join_pdfs(out) as add:
+        next_page = 1 + add(_document(render_html(figures, narrative, include_annex=False)))
+        for start in range(0, len(annex), ANNEX_CHUNK):
+            html = render_to_string(
+                "inspections/pdf/annex_part.html",
+                {
+                    "f": figures,
+                    "rows": annex[start : start + ANNEX_CHUNK],
+                    "heading": start == 0,
+                    "first_page": next_page,
+                },
+            )
+            next_page += add(_document(html))
 
 
 @_in_vietnamese

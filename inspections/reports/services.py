@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 import os
 import tempfile
@@ -14,10 +15,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from agencies.models import Province, User
-from iso_tracker.permissions import require
+from agencies import stamps
+from agencies.models import Agency, Province, User
+from iso_tracker.permissions import SYSTEM, require
 
-from ..documents import plan_pdf
+from ..documents import write_plan_pdf
 from ..models import AnnualReport, InspectionPlan, ReportFile
 from .data import annual_figures, fingerprint
 from .render import RENDERERS
@@ -161,12 +163,94 @@ def plan_generate(*, plan: InspectionPlan, actor: User) -> ReportFile:
     return _request(actor=actor, plan=plan, format=ReportFile.Format.PDF, data_hash=plan_fingerprint(plan))
 
 
+SUMMARY_AREAS = (stamps.REGISTRY, stamps.INSPECTIONS, stamps.QMS)
+
+
+def summary_is_large(province: Province) -> bool:
+    """A province of DASHBOARD_SNAPSHOT_FROM agencies or more (national scale) gets its leadership summary
+    from the reports queue; a smaller one in the request, as before."""
+    existing = Q(ended_on__isnull=True) | Q(ended_on__gt=timezone.localdate())
+    return Agency.objects.filter(existing, province=province).count() >= settings.DASHBOARD_SNAPSHOT_FROM
+
+
+def summary_version(province: Province, on: datetime.date) -> str | None:
+    """The version of the data the summary of `on` is made from: the tokens of every area it reads
+    (agencies.stamps). None when the database has no stamps (just emptied): nothing can be reused then."""
+    tokens = [stamps.token(area) for area in SUMMARY_AREAS]
+    if None in tokens:
+        return None
+    return hashlib.sha256(f"{province.pk}|{on.isoformat()}|{'|'.join(tokens)}".encode()).hexdigest()
+
+
+def _summaries(province: Province, on: datetime.date):
+    return ReportFile.objects.filter(summary_of=province, summary_on=on, format=ReportFile.Format.PDF)
+
+
+def summary_file(province: Province, on: datetime.date) -> ReportFile | None:
+    """The summary of `on` made from the data as it is now, if it has been made."""
+    version = summary_version(province, on)
+    return _summaries(province, on).filter(status=ReportFile.Status.READY, data_hash=version).first()
+
+
+def summary_bytes(province: Province) -> bytes:
+    """Today's summary: the file the reports job made from the data as it is now, else made at once (a job,
+    such as the monthly e-mail to leadership; a request never makes a large province's)."""
+    ready = summary_file(province, timezone.localdate())
+    if ready is not None:
+        with ready.file.open("rb") as handle:
+            return handle.read()
+    from .summary import summary_pdf
+
+    return summary_pdf(province)
+
+
+def summary_state(province: Province, on: datetime.date) -> dict:
+    """For the page shown while the summary of the latest data is on its way: whether it is queued or being
+    made, and the latest one made before (of any day), to download meanwhile."""
+    version = summary_version(province, on)
+    making = _summaries(province, on).filter(data_hash=version).exclude(status=ReportFile.Status.FAILED).first()
+    earlier = (
+        ReportFile.objects.filter(summary_of=province, status=ReportFile.Status.READY)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    return {"making": making, "earlier": earlier}
+
+
+def summary_generate(*, province: Province, on: datetime.date, actor=SYSTEM) -> ReportFile:
+    """Queue the summary of `on` for the data as it is now, unless it is made or on its way already."""
+    version = summary_version(province, on)
+    return _request(actor=actor, summary_of=province, summary_on=on, format=ReportFile.Format.PDF, data_hash=version)
+
+
+def prepare_summaries(on: datetime.date | None = None) -> list[int]:
+    """The reports job: queue the leadership summary of every large province whose data changed since its
+    last one (idempotent: the same version is queued once), and remove the summaries of earlier days but
+    the last one of each province (the page offers it while today's is made)."""
+    on = on or timezone.localdate()
+    queued = []
+    for province in Province.objects.order_by("pk"):
+        if summary_is_large(province) and summary_version(province, on) is not None:
+            item = summary_generate(province=province, on=on)
+            if item.status != ReportFile.Status.READY:
+                queued.append(item.pk)
+        older = ReportFile.objects.filter(summary_of=province).exclude(summary_on=on).order_by("-finished_at", "-pk")
+        for item in older[1:]:
+            item.file.delete(save=False)
+            item.delete()
+    return queued
+
+
 def _render(item: ReportFile, handle) -> str:
     """Write the file's document to `handle`; return the name it is stored under."""
+    if item.summary_of_id:
+        from .summary import summary_pdf
+
+        handle.write(summary_pdf(item.summary_of, item.summary_on))
+        return f"tom-tat-{item.summary_of.code}-{item.summary_on:%Y-%m-%d}-{item.pk}.pdf"
     if item.plan_id:
-        name, data = plan_pdf(item.plan)
-        handle.write(data)
-        return f"{item.plan.province.code}-{name.removesuffix('.pdf')}-{item.pk}.pdf"
+        write_plan_pdf(item.plan, handle)
+        return f"{item.plan.province.code}-mau-19-ke-hoach-kiem-tra-{item.plan.year}-{item.pk}.pdf"
     report = item.report
     RENDERERS[item.format](annual_figures(report.province, report.year), report.narrative(), handle)
     return f"bao-cao-{report.province.code}-{report.year}-{item.pk}.{item.format}"
@@ -211,7 +295,9 @@ def render_file(file_id: int) -> ReportFile | None:
         status=ReportFile.Status.RUNNING, claimed_at__lt=now - render_lease()
     )
     claimed = ReportFile.objects.filter(claimable, pk=file_id).update(status=ReportFile.Status.RUNNING, claimed_at=now)
-    item = ReportFile.objects.select_related("report__province", "plan__province").filter(pk=file_id).first()
+    item = (
+        ReportFile.objects.select_related("report__province", "plan__province", "summary_of").filter(pk=file_id).first()
+    )
     if item is None or not claimed:
         if item is not None and item.status == ReportFile.Status.RUNNING:
             # Another worker has it, or had it and died (this job came back): look again after its lease.

@@ -146,12 +146,18 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
 @require_safe
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
     require(request.user, "province.view")
-    mine = province_scope(request.user, "report__province") | province_scope(request.user, "plan__province")
+    mine = (
+        province_scope(request.user, "report__province")
+        | province_scope(request.user, "plan__province")
+        | province_scope(request.user, "summary_of")
+    )
     item = get_object_or_404(
         ReportFile.objects.filter(mine, status=ReportFile.Status.READY).select_related("report", "plan"), pk=pk
     )
     made = timezone.localtime(item.created_at)  # the time the page shows, in Vietnam
-    if item.plan_id:
+    if item.summary_of_id:
+        name = f"tom-tat-HTQLCL-{item.summary_on:%Y-%m-%d}-{made:%H%M}.pdf"
+    elif item.plan_id:
         name = f"mau-19-ke-hoach-kiem-tra-{item.plan.year}-{made:%Y%m%d-%H%M}.pdf"
     else:
         name = f"bao-cao-ISO-{item.report.year}-{made:%Y%m%d-%H%M}.{item.format}"
@@ -161,10 +167,20 @@ def report_file(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 @require_safe
 def summary(request: HttpRequest) -> HttpResponse:
-    """The leadership summary as PDF, for DOST and leadership of the province."""
+    """The leadership summary as PDF, for DOST and leadership of the province. A large province's is made
+    on the reports queue (never in the request); until the one of the latest data is ready, a page says
+    so and offers the last one made."""
     from .summary import summary_pdf
 
     require(request.user, "province.view")
-    response = HttpResponse(summary_pdf(request.user.province), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="tom-tat-HTQLCL-{timezone.localdate():%Y-%m-%d}.pdf"'
-    return response
+    province, today = request.user.province, timezone.localdate()
+    name = f"tom-tat-HTQLCL-{today:%Y-%m-%d}.pdf"
+    if not services.summary_is_large(province):
+        response = HttpResponse(summary_pdf(province), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    # National scale: the reports job makes it once per version of the data; the request only serves it.
+    ready = services.summary_file(province, today)
+    if ready is not None:
+        return FileResponse(ready.file.open("rb"), as_attachment=True, filename=name)
+    return render(request, "inspections/summary_wait.html", services.summary_state(province, today))

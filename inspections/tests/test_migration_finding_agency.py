@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("back_to_latest_migrations")]
 D = datetime.date
 BEFORE = [("inspections", "0008_finding_clause_label")]
 AFTER = [("inspections", "0009_finding_agency")]

@@ -119,3 +119,25 @@ def test_the_2019_plan_and_lists_name_each_agency_as_it_was_then(plan, settings)
     # today's pages use today's name
     today = dost.get(reverse("agencies:detail", args=[inspection.agency_id])).content.decode()
     assert "Sở Dân tộc và Tôn giáo" in today
+
+
+def test_a_long_plan_is_laid_out_in_parts_joined_in_order(plan, monkeypatch):
+    """Issue 16: a plan of thousands of agencies is laid out a part at a time (the memory of one part);
+    the joined document is the same plan: every row numbered in order, one heading, one total and one
+    signature, and page numbers carried from part to part."""
+    from inspections import documents
+
+    whole = _text(documents.plan_pdf(plan)[1])
+    monkeypatch.setattr(documents, "PLAN_CHUNK", 20)
+    entries = plan.entries.count()
+    assert entries > 40  # three parts at least
+    joined = _text(documents.plan_pdf(plan)[1])
+    pages = joined.split("\f")
+    body = [line for page in pages for line in page.strip().splitlines()[1:]]  # without each page's top line
+    numbers = [int(line.split()[0]) for line in body if line.split() and line.split()[0].isdigit()]
+    assert numbers == list(range(1, entries + 1)), numbers
+    for once in ("KẾ HOẠCH", "Tổng cộng", "Nơi nhận"):
+        assert joined.count(once) == whole.count(once) == 1, once
+    # the parts' pages are numbered on: the second page onwards carries its number at the top
+    tops = [page.strip().splitlines()[0].strip() for page in pages[1:] if page.strip()]
+    assert tops == [str(n) for n in range(2, len(tops) + 2)], tops

@@ -117,7 +117,7 @@ def test_a_storage_failure_nobody_caught_answers_507_in_vietnamese(dost, agency,
     def disk_full(*args, **kwargs):
         raise StorageUnavailable(28, "No space left on device")
 
-    monkeypatch.setattr("agencies.views.counts_by_rule", disk_full)
+    monkeypatch.setattr("agencies.views.paginate", disk_full)
     client = Client(raise_request_exception=False)
     client.force_login(dost, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get(reverse("agencies:list"))

@@ -19,7 +19,7 @@ def test_an_unreachable_database_answers_503_with_retry_after(dost, agency, monk
     def database_down(*args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
 
-    monkeypatch.setattr("agencies.views.counts_by_rule", database_down)
+    monkeypatch.setattr("agencies.views.paginate", database_down)
     response = _client(dost).get(reverse("agencies:list"))
     assert response.status_code == 503 and response["Retry-After"] == "30"
     text = response.content.decode()
@@ -31,7 +31,7 @@ def test_any_other_error_is_a_500_page_of_our_own_in_the_users_language(dost, ag
     def broken(*args, **kwargs):
         raise ValueError("a bug in secret_function")
 
-    monkeypatch.setattr("agencies.views.counts_by_rule", broken)
+    monkeypatch.setattr("agencies.views.paginate", broken)
     client = _client(dost)
     response = client.get(reverse("agencies:list"))
     assert response.status_code == 500 and "Retry-After" not in response
