@@ -22,20 +22,9 @@ from .models import DataStamp
 REGISTRY = "registry"
 INSPECTIONS = "inspections"
 QMS = "qms"
-# The tables of each area: a write to any of them renews the area's token (each area's migration
-# creates its triggers: agencies 0008, inspections 0010; the QMS area, migrations_tracker 0006, takes
-# every table of its app: qms_tables).
-AREAS = {
-    REGISTRY: ("agencies_agency", "agencies_agencyversion", "agencies_applicationrule"),
-    INSPECTIONS: (
-        "inspections_reportinground",
-        "inspections_selfreport",
-        "inspections_inspectionplan",
-        "inspections_planentry",
-        "inspections_inspection",
-        "inspections_finding",
-    ),
-}
+# Each area's migration creates the triggers on its tables (triggers_operation): agencies 0008 (agencies,
+# their versions, the rules of who must apply), inspections 0010 (rounds, self-reports, plans and their
+# entries, inspections, findings), migrations_tracker 0006 (every table of the QMS app: qms_tables).
 
 
 def qms_tables(apps=None) -> tuple[str, ...]:
@@ -85,7 +74,7 @@ def cached(areas: str | tuple[str, ...], key: str, compute: Callable[[], T]) -> 
 def prune() -> int:
     """Delete every area's stamps but its latest (PostgreSQL adds one a write statement)."""
     removed = 0
-    for area in (*AREAS, QMS):
+    for area in DataStamp.objects.values_list("area", flat=True).distinct():
         latest = DataStamp.objects.filter(area=area).order_by("-id").values_list("id", flat=True).first()
         if latest is not None:
             removed += DataStamp.objects.filter(area=area, id__lt=latest).delete()[0]
@@ -131,3 +120,26 @@ def trigger_sql(vendor: str, area: str, tables: tuple[str, ...]) -> tuple[list[s
                 create.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {renew}; {older}; END")
                 drop.append(f"DROP TRIGGER IF EXISTS {name}")
     return create, drop
+
+
+def triggers_operation(area: str, tables, *, drop_function: bool = False) -> tuple:
+    """A migration's RunPython functions (forward, backward) creating the area's triggers and its first
+    stamp, and dropping them. `tables`: the table names, or a function of the migration's apps."""
+
+    def names(apps) -> tuple[str, ...]:
+        return tuple(tables(apps)) if callable(tables) else tuple(tables)
+
+    def forward(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        for statement in trigger_sql(vendor, area, names(apps))[0]:
+            schema_editor.execute(statement)
+        schema_editor.execute(first_stamp_sql(vendor, area))
+
+    def backward(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        for statement in trigger_sql(vendor, area, names(apps))[1]:
+            schema_editor.execute(statement)
+        if drop_function and vendor == "postgresql":
+            schema_editor.execute("DROP FUNCTION IF EXISTS datastamp_renew()")
+
+    return forward, backward

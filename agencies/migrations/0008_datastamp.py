@@ -2,24 +2,10 @@
 
 from django.db import migrations, models
 
-from agencies.stamps import first_stamp_sql, trigger_sql
+from agencies.stamps import triggers_operation
 
+# The registry area of data (agencies.stamps): a write to any of these tables renews its token.
 TABLES = ("agencies_agency", "agencies_agencyversion", "agencies_applicationrule")
-
-
-def create_triggers(apps, schema_editor):
-    create, _drop = trigger_sql(schema_editor.connection.vendor, "registry", TABLES)
-    for statement in create:
-        schema_editor.execute(statement)
-    schema_editor.execute(first_stamp_sql(schema_editor.connection.vendor, "registry"))
-
-
-def drop_triggers(apps, schema_editor):
-    _create, drop = trigger_sql(schema_editor.connection.vendor, "registry", TABLES)
-    for statement in drop:
-        schema_editor.execute(statement)
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS datastamp_renew()")
 
 
 class Migration(migrations.Migration):
@@ -40,5 +26,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['area', '-id'], name='datastamp_latest')],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(*triggers_operation("registry", TABLES, drop_function=True)),
     ]

@@ -3,7 +3,7 @@ year's figures are computed once per version of the data."""
 
 from django.db import migrations
 
-from agencies.stamps import first_stamp_sql, trigger_sql
+from agencies.stamps import triggers_operation
 
 TABLES = (
     "inspections_reportinground",
@@ -15,23 +15,10 @@ TABLES = (
 )
 
 
-def create_triggers(apps, schema_editor):
-    create, _drop = trigger_sql(schema_editor.connection.vendor, "inspections", TABLES)
-    for statement in create:
-        schema_editor.execute(statement)
-    schema_editor.execute(first_stamp_sql(schema_editor.connection.vendor, "inspections"))
-
-
-def drop_triggers(apps, schema_editor):
-    _create, drop = trigger_sql(schema_editor.connection.vendor, "inspections", TABLES)
-    for statement in drop:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("agencies", "0008_datastamp"),
         ("inspections", "0009_finding_agency"),
     ]
 
-    operations = [migrations.RunPython(create_triggers, drop_triggers)]
+    operations = [migrations.RunPython(*triggers_operation("inspections", TABLES))]

@@ -4,20 +4,7 @@ version of the data."""
 
 from django.db import migrations
 
-from agencies.stamps import QMS, first_stamp_sql, qms_tables, trigger_sql
-
-
-def create_triggers(apps, schema_editor):
-    create, _drop = trigger_sql(schema_editor.connection.vendor, QMS, qms_tables(apps))
-    for statement in create:
-        schema_editor.execute(statement)
-    schema_editor.execute(first_stamp_sql(schema_editor.connection.vendor, QMS))
-
-
-def drop_triggers(apps, schema_editor):
-    _create, drop = trigger_sql(schema_editor.connection.vendor, QMS, qms_tables(apps))
-    for statement in drop:
-        schema_editor.execute(statement)
+from agencies.stamps import qms_tables, triggers_operation
 
 
 class Migration(migrations.Migration):
@@ -26,4 +13,4 @@ class Migration(migrations.Migration):
         ("migrations_tracker", "0005_editions_required"),
     ]
 
-    operations = [migrations.RunPython(create_triggers, drop_triggers)]
+    operations = [migrations.RunPython(*triggers_operation("qms", qms_tables))]
