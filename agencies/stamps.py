@@ -23,8 +23,9 @@ REGISTRY = "registry"
 INSPECTIONS = "inspections"
 QMS = "qms"
 # Each area's migration creates the triggers on its tables (triggers_operation): agencies 0008 (agencies,
-# their versions, the rules of who must apply), inspections 0010 (rounds, self-reports, plans and their
-# entries, inspections, findings), migrations_tracker 0006 (every table of the QMS app: qms_tables).
+# their versions, the rules of who must apply, reorganisations), inspections 0010 (rounds, self-reports,
+# plans and their entries, inspections, findings, corrective actions), migrations_tracker 0006 (every
+# table of the QMS app: qms_tables).
 
 
 def qms_tables(apps=None) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 from agencies.stamps import triggers_operation
 
 # The registry area of data (agencies.stamps): a write to any of these tables renews its token.
-TABLES = ("agencies_agency", "agencies_agencyversion", "agencies_applicationrule")
+TABLES = ("agencies_agency", "agencies_agencyversion", "agencies_applicationrule", "agencies_reorganisation")
 
 
 class Migration(migrations.Migration):

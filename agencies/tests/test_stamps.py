@@ -148,3 +148,26 @@ def test_the_years_inspection_figures_are_counted_once_per_version_of_the_data(d
     Agency.objects.filter(pk=agency.pk).update(category=Category.PROVINCIAL_UNIT)
     by_category = dict((k, n) for k, _l, n in dost_client.get(url, year).context["figures"]["by_category"])
     assert by_category == {Category.PROVINCIAL_UNIT: 1}
+
+
+def test_the_annual_reports_figures_are_counted_once_per_version_of_the_data(dost, dost_client, agency, province):
+    from inspections import services
+    from inspections.models import CorrectiveAction
+
+    url = reverse("inspections:annual_report", args=[2026])
+    inspection = services.inspection_start(
+        agency=agency, mode="onsite", start_date=datetime.date(2026, 3, 1), actor=dost
+    )
+    first, counted = _statements(dost_client, url)
+    assert first.context["figures"]["inspected"] == 1 and first.context["figures"]["findings_total"] == 0
+    _, again = _statements(dost_client, url)
+    assert len(again) < len(counted) - 10  # the page's own queries, not the year's counts
+    finding = services.finding_add(
+        inspection=inspection, item="scope", severity="minor", description="Thiếu quy trình", actor=dost
+    )
+    assert dost_client.get(url).context["figures"]["findings_total"] == 1
+    CorrectiveAction.objects.create(finding=finding, action="Bổ sung", decision=CorrectiveAction.Decision.REJECTED)
+    assert dost_client.get(url).context["figures"]["actions_rejected"] == 1
+    # The province's reporting period is part of what the figures are counted for.
+    Province.objects.filter(pk=province.pk).update(reporting_period=Province.ReportingPeriod.DECREE_09)
+    assert dost_client.get(url).context["figures"]["period_start"] != first.context["figures"]["period_start"]

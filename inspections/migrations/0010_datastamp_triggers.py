@@ -12,6 +12,7 @@ TABLES = (
     "inspections_planentry",
     "inspections_inspection",
     "inspections_finding",
+    "inspections_correctiveaction",
 )
 
 

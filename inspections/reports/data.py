@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from agencies import stamps
 from agencies.models import AgencyVersion, Category, Obligation, Province, Reorganisation
 from agencies.selectors import counts_by_rule, existing_on, registry_rows
 from migrations_tracker import selectors as qms
@@ -87,7 +88,15 @@ def _transitions(rows, on: datetime.date, campaigns: list[Campaign]) -> list[dic
 
 def annual_figures(province: Province, year: int, language: str = "vi") -> dict:
     """The year's figures with their labels in `language`: Vietnamese for the documents (and their
-    fingerprint), the interface language for the web page."""
+    fingerprint), the interface language for the web page. Counted once per version of the data
+    (agencies.stamps: the registry, inspections and QMS areas; the province's name and reporting
+    period, and today, are part of the key): the report's page, its "make" and its render share them."""
+    key = f"annual-figures:{province.pk}:{province.name}:{province.reporting_period}:{year}:{language}"
+    areas = (stamps.REGISTRY, stamps.INSPECTIONS, stamps.QMS)
+    return stamps.cached(areas, f"{key}:{timezone.localdate().isoformat()}", lambda: _in(language, province, year))
+
+
+def _in(language: str, province: Province, year: int) -> dict:
     with translation.override(language):
         return _annual_figures(province, year)
 
