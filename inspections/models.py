@@ -416,6 +416,10 @@ class ReportFile(models.Model):
     # was killed or lost, and is taken over.
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A long document is made part by part, each kept as it is made (a render stopped midway resumes):
+    # how many parts it has, and how many are made.
+    parts_total = models.PositiveSmallIntegerField(default=0)
+    parts_done = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

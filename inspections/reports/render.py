@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import logging
 import shutil
 import subprocess
@@ -131,6 +132,54 @@ def _in_vietnamese(render):
     return wrapper
 
 
+class Parts:
+    """The parts of a long document, each kept in `folder` as soon as it is made (with its number of pages
+    in `pages.json`), so that a render killed or stopped midway resumes where it was: a part already made
+    is not made again. `on_part(done, total)` is told after each part; `before_part()` may raise to stop
+    between parts (the render's time budget). Without a folder, the parts live in a temporary one."""
+
+    def __init__(self, folder: Path, total: int, on_part=None, before_part=None):
+        self.folder, self.total = folder, total
+        self.on_part, self.before_part = on_part, before_part
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.index = self.folder / "pages.json"
+        self.pages: dict[str, int] = json.loads(self.index.read_text()) if self.index.exists() else {}
+
+    def done(self) -> int:
+        return len(self.pages)
+
+    def add(self, number: int, make) -> int:
+        """Part `number` (from 0): made by `make()` (a rendered document) unless it is already there; its
+        number of pages."""
+        name = f"{number:03d}"
+        if name in self.pages and (self.folder / f"{name}.pdf").exists():
+            return self.pages[name]
+        if self.before_part is not None:
+            self.before_part()
+        document = make()
+        pages = len(document.pages)
+        partial = self.folder / f"{name}.part"
+        document.write_pdf(partial)
+        del document
+        partial.replace(self.folder / f"{name}.pdf")  # a part is there whole or not at all
+        self.pages[name] = pages
+        self.index.write_text(json.dumps(self.pages))
+        if self.on_part is not None:
+            self.on_part(len(self.pages), self.total)
+        return pages
+
+    def join(self, out) -> None:
+        files = [str(self.folder / f"{number:03d}.pdf") for number in range(self.total)]
+        if len(files) == 1:
+            with open(files[0], "rb") as handle:
+                shutil.copyfileobj(handle, out)
+            return
+        joined = self.folder / "joined.pdf"
+        subprocess.run(["pdfunite", *files, str(joined)], check=True, capture_output=True)
+        with open(joined, "rb") as handle:
+            shutil.copyfileobj(handle, out)
+
+
 @contextlib.contextmanager
 def join_pdfs(out, *, single: bool = False):
     """Lay out a long document in parts: yields `add(document)`, which writes one rendered part to its own
@@ -156,27 +205,46 @@ def join_pdfs(out, *, single: bool = False):
                 shutil.copyfileobj(handle, out)
 
 
+def pdf_parts(figures: dict) -> int:
+    """How many parts the report's PDF is laid out in: the body, then the annex in parts of ANNEX_CHUNK."""
+    annex = len(figures["annex"])
+    return 1 if annex <= ANNEX_CHUNK else 1 + -(-annex // ANNEX_CHUNK)
+
+
 @_in_vietnamese
-def render_pdf(figures: dict, narrative: dict, out) -> None:
+def render_pdf(figures: dict, narrative: dict, out, *, parts: Parts | None = None) -> None:
     """The report as PDF. A long annex is laid out in parts of ANNEX_CHUNK agencies, each written to its
-    own file and joined (pdfunite), page numbers carried on, so memory stays that of one part."""
+    own file and joined (pdfunite), page numbers carried on, so memory stays that of one part. With
+    `parts` (the reports worker), each part is kept as it is made and a render resumes where it stopped."""
     annex = figures["annex"]
-    if len(annex) <= ANNEX_CHUNK:
-        _document(render_html(figures, narrative)).write_pdf(out)
+    if parts is None:
+        if len(annex) <= ANNEX_CHUNK:
+            _document(render_html(figures, narrative)).write_pdf(out)
+            return
+        with tempfile.TemporaryDirectory(prefix="iso-report-") as folder:
+            render_pdf(figures, narrative, out, parts=Parts(Path(folder), pdf_parts(figures)))
         return
-    with join_pdfs(out) as add:
-        next_page = 1 + add(_document(render_html(figures, narrative, include_annex=False)))
-        for start in range(0, len(annex), ANNEX_CHUNK):
+    if parts.total == 1:
+        parts.add(0, lambda: _document(render_html(figures, narrative)))
+        parts.join(out)
+        return
+    next_page = 1 + parts.add(0, lambda: _document(render_html(figures, narrative, include_annex=False)))
+    for number, start in enumerate(range(0, len(annex), ANNEX_CHUNK), start=1):
+
+        def make(start=start, first_page=next_page):
             html = render_to_string(
                 "inspections/pdf/annex_part.html",
                 {
                     "f": figures,
                     "rows": annex[start : start + ANNEX_CHUNK],
                     "heading": start == 0,
-                    "first_page": next_page,
+                    "first_page": first_page,
                 },
             )
-            next_page += add(_document(html))
+            return _document(html)
+
+        next_page += parts.add(number, make)
+    parts.join(out)
 
 
 @_in_vietnamese

@@ -6,9 +6,14 @@ import datetime
 import hashlib
 import logging
 import os
+import pickle
+import shutil
 import tempfile
 import threading
+import time
+from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
@@ -22,7 +27,7 @@ from iso_tracker.permissions import SYSTEM, require
 from ..documents import write_plan_pdf
 from ..models import AnnualReport, InspectionPlan, ReportFile
 from .data import annual_figures, fingerprint
-from .render import RENDERERS
+from .render import RENDERERS, Parts, pdf_parts
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +257,56 @@ def _render(item: ReportFile, handle) -> str:
         write_plan_pdf(item.plan, handle)
         return f"{item.plan.province.code}-mau-19-ke-hoach-kiem-tra-{item.plan.year}-{item.pk}.pdf"
     report = item.report
-    RENDERERS[item.format](annual_figures(report.province, report.year), report.narrative(), handle)
+    if item.format == ReportFile.Format.PDF:
+        folder = parts_folder(item)
+        figures = _pinned_figures(folder, report)
+        started, made_here = time.monotonic(), []
+
+        def within_budget() -> None:  # a job makes one part at least, then none past its budget
+            if made_here and time.monotonic() - started > PART_BUDGET_SECONDS:
+                raise RenderPaused
+
+        def made(done: int, total: int) -> None:
+            made_here.append(done)
+            item.parts_done, item.parts_total = done, total  # the row is saved with them at the end
+            ReportFile.objects.filter(pk=item.pk).update(parts_done=done, parts_total=total)
+
+        parts = Parts(folder, pdf_parts(figures), on_part=made, before_part=within_budget)
+        item.parts_done, item.parts_total = parts.done(), parts.total
+        ReportFile.objects.filter(pk=item.pk).update(parts_done=parts.done(), parts_total=parts.total)
+        RENDERERS[item.format](figures, report.narrative(), handle, parts=parts)
+    else:
+        RENDERERS[item.format](annual_figures(report.province, report.year), report.narrative(), handle)
     return f"bao-cao-{report.province.code}-{report.year}-{item.pk}.{item.format}"
+
+
+# A render starts no new part after this long: it stops there and its job is queued again to go on (the
+# task's soft time limit is 150 s; a part of 1,500 agencies takes well under a minute).
+PART_BUDGET_SECONDS = 100
+
+
+class RenderPaused(Exception):
+    """The render used its time budget between two parts: what is made is kept, and it goes on."""
+
+
+def parts_folder(item: ReportFile) -> Path:
+    """Where the parts of a long document are kept while it is made (removed once it is ready or failed)."""
+    return Path(settings.MEDIA_ROOT) / "report-parts" / str(item.pk)
+
+
+def _pinned_figures(folder: Path, report: AnnualReport) -> dict:
+    """The figures every part of one rendering is made from: counted at its first part and kept beside the
+    parts, so that a render resumed after the data changed still makes one consistent document."""
+    pinned = folder / "figures.pickle"
+    if pinned.exists():
+        with open(pinned, "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - our own file, written below by this worker
+    figures = annual_figures(report.province, report.year)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(pinned.with_suffix(".tmp"), "wb") as handle:
+        pickle.dump(figures, handle)
+    pinned.with_suffix(".tmp").replace(pinned)
+    return figures
 
 
 class _Heartbeat:
@@ -306,7 +359,7 @@ def render_file(file_id: int) -> ReportFile | None:
             left = (item.claimed_at + render_lease() - now).total_seconds() if item.claimed_at else 0
             render_report_file.apply_async((file_id,), countdown=max(1, int(left) + 5))
         return item
-    path = None
+    path, paused = None, False
     heartbeat = _Heartbeat(item.pk)
     try:
         with tempfile.NamedTemporaryFile(suffix=f".{item.format}", delete=False) as handle:
@@ -316,12 +369,30 @@ def render_file(file_id: int) -> ReportFile | None:
             item.file.save(name, File(rendered), save=False)
         item.size = os.path.getsize(path)
         item.status, item.error = ReportFile.Status.READY, ""
+    except (RenderPaused, SoftTimeLimitExceeded):  # its parts are kept: the next job goes on from there
+        paused = True
     except Exception as exc:  # recorded for the page; the task is not retried
         item.status, item.error = ReportFile.Status.FAILED, repr(exc)[:2000]
     finally:
         heartbeat.stop()
         if path and os.path.exists(path):
             os.unlink(path)
+    if paused:
+        return _go_on(item)
+    shutil.rmtree(parts_folder(item), ignore_errors=True)
     item.finished_at = timezone.now()
     item.save()
+    return item
+
+
+def _go_on(item: ReportFile) -> ReportFile:
+    """Queue a paused render again (its parts made so far are kept); the sweep queues it if this fails."""
+    ReportFile.objects.filter(pk=item.pk, status=ReportFile.Status.RUNNING).update(
+        status=ReportFile.Status.QUEUED, claimed_at=timezone.now()
+    )
+    try:
+        _queue(item, created=False)
+    except QueueUnavailable:
+        log.warning("render %s paused; the queue is away, the sweep will queue it again", item.pk)
+    item.refresh_from_db()
     return item

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -68,7 +69,7 @@ def test_make_again_queues_a_stuck_job_again_without_a_new_row(report, dost, dja
 def test_a_failed_render_leaves_no_temporary_file(report, dost, monkeypatch, tmp_path):
     import tempfile
 
-    def broken(figures, narrative, handle):
+    def broken(figures, narrative, handle, **parts):
         handle.write(b"%PDF-1.7 half a document")
         raise MemoryError("killed half way")
 
@@ -147,3 +148,76 @@ def test_a_render_queued_again_by_the_sweep_is_made_once(report, dost, monkeypat
         services.render_file(pk)
     item.refresh_from_db()
     assert item.status == "ready" and ReportFile.objects.filter(report=report).count() == 1
+
+
+def _pdf_text(data: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def test_a_long_report_resumes_where_it_stopped_and_no_part_is_made_twice(demo, monkeypatch, settings, tmp_path):
+    """Issue 16: the report's parts are kept as they are made; a render killed midway (its row left
+    "running") is taken over and makes only the parts that were missing; the page shows "part k of n"."""
+    from agencies.models import Province, User
+    from inspections.reports import render
+    from inspections.reports.data import annual_figures
+
+    settings.MEDIA_ROOT = tmp_path
+    dost = User.objects.get(username="dost")
+    monkeypatch.setattr(render, "ANNEX_CHUNK", 30)  # 77 agencies: the body and three annex parts
+    province = Province.objects.get(code="04")
+    report = AnnualReport.objects.create(province=province, year=2019)
+    whole = _pdf_text(render.render_bytes("pdf", annual_figures(province, 2019), report.narrative()))
+    made, real = [], render._document
+
+    def killed_at_the_third_part(html, *args):
+        if len(made) == 2:
+            raise KeyboardInterrupt("MemoryMax: the pool process is killed")  # not an Exception: nothing is caught
+        made.append(html)
+        return real(html, *args)
+
+    monkeypatch.setattr(render, "_document", killed_at_the_third_part)
+    item = services.generate(report=report, kind="pdf", actor=dost)
+    with pytest.raises(KeyboardInterrupt):
+        services.render_file(item.pk)
+    item.refresh_from_db()
+    assert (item.status, item.parts_done, item.parts_total) == ("running", 2, 4)
+    client = Client()
+    client.force_login(User.objects.get(username="dost"), backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("inspections:annual_report", args=[2019])).content.decode()
+    assert "(đã lập 2/4 phần)" in page
+
+    # The job comes back after the lease (or the sweep queues it): only the two missing parts are made.
+    made.clear()
+    monkeypatch.setattr(render, "_document", lambda html, *args: made.append(html) or real(html, *args))
+    ReportFile.objects.filter(pk=item.pk).update(claimed_at=timezone.now() - datetime.timedelta(minutes=10))
+    services.render_file(item.pk)
+    item.refresh_from_db()
+    assert item.status == "ready" and len(made) == 2 and (item.parts_done, item.parts_total) == (4, 4)
+    assert _pdf_text(item.file.read()) == whole  # the same document as made in one go
+    assert not (tmp_path / "report-parts" / str(item.pk)).exists()  # the parts are removed once it is ready
+
+
+def test_a_render_out_of_time_goes_on_in_its_next_job(demo, monkeypatch, settings, tmp_path):
+    from agencies.models import Province, User
+    from inspections.reports import render
+
+    settings.MEDIA_ROOT = tmp_path
+    dost = User.objects.get(username="dost")
+    monkeypatch.setattr(render, "ANNEX_CHUNK", 30)
+    monkeypatch.setattr(services, "PART_BUDGET_SECONDS", -1)  # every part is past the budget: one part a job
+    queued = []
+    monkeypatch.setattr(tasks.render_report_file, "delay", queued.append)
+    report = AnnualReport.objects.create(province=Province.objects.get(code="04"), year=2019)
+    item = services.generate(report=report, kind="pdf", actor=dost)
+    steps = []
+    for _ in range(6):
+        item = services.render_file(item.pk)
+        steps.append((item.status, item.parts_done))
+        if item.status == "ready":
+            break
+    assert steps == [("queued", 1), ("queued", 2), ("queued", 3), ("ready", 4)], steps
+    assert item.file.read(4) == b"%PDF"
