@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -48,6 +49,20 @@ def visible_agencies(user: User) -> QuerySet[Agency]:
 def parents_ever(user: User) -> QuerySet[Agency]:
     """The agencies the user may see that are, or were, the parent of another (the registry's parent filter)."""
     return visible_agencies(user).filter(Exists(AgencyVersion.objects.filter(parent_id=OuterRef("pk"))))
+
+
+def large_provinces() -> QuerySet[Province]:
+    """The provinces at national scale, with DASHBOARD_SNAPSHOT_FROM agencies existing today or more: jobs
+    make their dashboard snapshot and their leadership summary, which a visit then only reads."""
+    today = timezone.localdate()
+    counted = (
+        Agency.objects.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+        .values("province_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=settings.DASHBOARD_SNAPSHOT_FROM)
+        .values("province_id")
+    )
+    return Province.objects.filter(pk__in=counted)
 
 
 def visible_versions(user: User) -> QuerySet[AgencyVersion]:

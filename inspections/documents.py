@@ -58,7 +58,7 @@ def write_plan_pdf(plan: InspectionPlan, out) -> None:
     """Write the Mẫu 19 to `out`. A plan longer than PLAN_CHUNK agencies is laid out in parts (the first
     with the heading, the last with the total and the signature), each written to its own file and joined
     (pdfunite), page numbers carried on: the memory is that of one part, not of 800 pages."""
-    from .reports.render import _document, join_pdfs
+    from .reports.render import Parts, _document
     from .selectors import plan_day, with_names_then
 
     day = plan_day(plan)
@@ -74,9 +74,9 @@ def write_plan_pdf(plan: InspectionPlan, out) -> None:
         "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
     }
     starts = list(range(0, max(len(entries), 1), PLAN_CHUNK))
-    with translation.override("vi"), join_pdfs(out, single=len(starts) == 1) as add:
+    with translation.override("vi"), Parts.temporary(len(starts)) as parts:
         next_page = 1
-        for start in starts:
+        for number, start in enumerate(starts):
             part = {
                 "first": start == 0,
                 "last": start == starts[-1],
@@ -86,7 +86,8 @@ def write_plan_pdf(plan: InspectionPlan, out) -> None:
             html = render_to_string(
                 "inspections/pdf/mau19.html", {**context, "entries": entries[start : start + PLAN_CHUNK], "part": part}
             )
-            next_page += add(_document(html))
+            next_page += parts.add(number, lambda html=html: _document(html))
+        parts.join(out)
 
 
 def inspection_form_pdf(inspection: Inspection, form: str) -> tuple[str, bytes]:

@@ -10,10 +10,11 @@ import datetime
 import time
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyVersion, Province, User
+from agencies.models import AgencyVersion, Province, User
+from agencies.selectors import large_provinces
 from inspections.selectors import cycle_figures
 
 from . import selectors
@@ -112,15 +113,8 @@ def dashboard_figures(
 def refresh_all() -> int:
     """Renew today's snapshot of every province large enough to need one; the older days' are removed."""
     today = timezone.localdate()
-    large = (
-        Agency.objects.filter(ended_on__isnull=True)
-        .values("province_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=settings.DASHBOARD_SNAPSHOT_FROM)
-        .values_list("province_id", flat=True)
-    )
     done = 0
-    for province in Province.objects.filter(pk__in=list(large)):
+    for province in large_provinces():
         started = time.perf_counter()
         figures = compute(_province_reader(province), today, selectors.province_campaigns(province.pk), None)
         _store(province.pk, today, figures, time.perf_counter() - started)

@@ -136,7 +136,7 @@ class Parts:
     """The parts of a long document, each kept in `folder` as soon as it is made (with its number of pages
     in `pages.json`), so that a render killed or stopped midway resumes where it was: a part already made
     is not made again. `on_part(done, total)` is told after each part; `before_part()` may raise to stop
-    between parts (the render's time budget). Without a folder, the parts live in a temporary one."""
+    between parts (the render's time budget). `Parts.temporary` keeps them only while one render runs."""
 
     def __init__(self, folder: Path, total: int, on_part=None, before_part=None):
         self.folder, self.total = folder, total
@@ -168,6 +168,13 @@ class Parts:
             self.on_part(len(self.pages), self.total)
         return pages
 
+    @classmethod
+    @contextlib.contextmanager
+    def temporary(cls, total: int):
+        """Parts kept only while one render runs (a plan, a report made outside the reports worker)."""
+        with tempfile.TemporaryDirectory(prefix="iso-pdf-") as folder:
+            yield cls(Path(folder), total)
+
     def join(self, out) -> None:
         files = [str(self.folder / f"{number:03d}.pdf") for number in range(self.total)]
         if len(files) == 1:
@@ -178,31 +185,6 @@ class Parts:
         subprocess.run(["pdfunite", *files, str(joined)], check=True, capture_output=True)
         with open(joined, "rb") as handle:
             shutil.copyfileobj(handle, out)
-
-
-@contextlib.contextmanager
-def join_pdfs(out, *, single: bool = False):
-    """Lay out a long document in parts: yields `add(document)`, which writes one rendered part to its own
-    file (and returns its number of pages); on leaving, the parts are joined into `out` (pdfunite). With
-    `single`, the one part is written to `out` directly."""
-    with tempfile.TemporaryDirectory(prefix="iso-pdf-") as folder:
-        parts: list[Path] = []
-
-        def add(document) -> int:
-            pages = len(document.pages)
-            if single:
-                document.write_pdf(out)
-            else:
-                parts.append(Path(folder) / f"{len(parts):03d}.pdf")
-                document.write_pdf(parts[-1])
-            return pages
-
-        yield add
-        if not single:
-            joined = Path(folder) / "joined.pdf"
-            subprocess.run(["pdfunite", *map(str, parts), str(joined)], check=True, capture_output=True)
-            with open(joined, "rb") as handle:
-                shutil.copyfileobj(handle, out)
 
 
 def pdf_parts(figures: dict) -> int:
@@ -221,8 +203,8 @@ def render_pdf(figures: dict, narrative: dict, out, *, parts: Parts | None = Non
         if len(annex) <= ANNEX_CHUNK:
             _document(render_html(figures, narrative)).write_pdf(out)
             return
-        with tempfile.TemporaryDirectory(prefix="iso-report-") as folder:
-            render_pdf(figures, narrative, out, parts=Parts(Path(folder), pdf_parts(figures)))
+        with Parts.temporary(pdf_parts(figures)) as parts:
+            render_pdf(figures, narrative, out, parts=parts)
         return
     if parts.total == 1:
         parts.add(0, lambda: _document(render_html(figures, narrative)))

@@ -21,7 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies import stamps
-from agencies.models import Agency, Province, User
+from agencies.models import Province, User
+from agencies.selectors import large_provinces
 from iso_tracker.permissions import SYSTEM, require
 
 from ..documents import write_plan_pdf
@@ -172,10 +173,9 @@ SUMMARY_AREAS = (stamps.REGISTRY, stamps.INSPECTIONS, stamps.QMS)
 
 
 def summary_is_large(province: Province) -> bool:
-    """A province of DASHBOARD_SNAPSHOT_FROM agencies or more (national scale) gets its leadership summary
-    from the reports queue; a smaller one in the request, as before."""
-    existing = Q(ended_on__isnull=True) | Q(ended_on__gt=timezone.localdate())
-    return Agency.objects.filter(existing, province=province).count() >= settings.DASHBOARD_SNAPSHOT_FROM
+    """A province at national scale (agencies.selectors.large_provinces) gets its leadership summary from
+    the reports queue; a smaller one in the request, as before."""
+    return large_provinces().filter(pk=province.pk).exists()
 
 
 def summary_version(province: Province, on: datetime.date) -> str | None:
@@ -233,9 +233,9 @@ def prepare_summaries(on: datetime.date | None = None) -> list[int]:
     last one (idempotent: the same version is queued once), and remove the summaries of earlier days but
     the last one of each province (the page offers it while today's is made)."""
     on = on or timezone.localdate()
-    queued = []
+    queued, large = [], set(large_provinces().values_list("pk", flat=True))
     for province in Province.objects.order_by("pk"):
-        if summary_is_large(province) and summary_version(province, on) is not None:
+        if province.pk in large and summary_version(province, on) is not None:
             item = summary_generate(province=province, on=on)
             if item.status != ReportFile.Status.READY:
                 queued.append(item.pk)
@@ -266,14 +266,16 @@ def _render(item: ReportFile, handle) -> str:
             if made_here and time.monotonic() - started > PART_BUDGET_SECONDS:
                 raise RenderPaused
 
-        def made(done: int, total: int) -> None:
-            made_here.append(done)
-            item.parts_done, item.parts_total = done, total  # the row is saved with them at the end
+        def record(done: int, total: int) -> None:  # the row shows it now, and is saved with it at the end
+            item.parts_done, item.parts_total = done, total
             ReportFile.objects.filter(pk=item.pk).update(parts_done=done, parts_total=total)
 
+        def made(done: int, total: int) -> None:
+            made_here.append(done)
+            record(done, total)
+
         parts = Parts(folder, pdf_parts(figures), on_part=made, before_part=within_budget)
-        item.parts_done, item.parts_total = parts.done(), parts.total
-        ReportFile.objects.filter(pk=item.pk).update(parts_done=parts.done(), parts_total=parts.total)
+        record(parts.done(), parts.total)
         RENDERERS[item.format](figures, report.narrative(), handle, parts=parts)
     else:
         RENDERERS[item.format](annual_figures(report.province, report.year), report.narrative(), handle)
