@@ -263,3 +263,19 @@ def back_to_latest_migrations():
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture(autouse=True)
+def _empty_broker(request):
+    """A test with real workers starts on empty queues: a message an earlier test left behind (a worker
+    stopped with a task it had fetched hands it back to the queue) would otherwise be run by this test's
+    workers, against this test's data."""
+    if request.node.get_closest_marker("worker"):
+        from iso_tracker.celery import app
+
+        with app.connection_for_write() as connection:
+            channel = connection.default_channel
+            for queue in ("celery", "reports"):
+                channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+                channel.queue_purge(queue)
+    yield

@@ -45,6 +45,8 @@ def main():
         ReportingRound.objects.create(province=province, year=2026, opened_on=D(2026, 11, 2), deadline=D(2026, 12, 10))
         analyze()
 
+        figures = {}
+
         def measure(label, work):
             queries = []
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -54,6 +56,7 @@ def main():
                 seconds = time.perf_counter() - start
             grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
             print(f"{label:<34} {seconds:8.1f} s {len(queries):>8} queries {grown:8.1f} MB more peak RSS")
+            figures.update(seconds=seconds, queries=len(queries))
             return result
 
         print(f"database: {connection.vendor}; {args.agencies} agencies")
@@ -61,6 +64,7 @@ def main():
         print(f"{'':<34} {run.claimed} reminders claimed")
         delivered = measure("delivery (e-mail, in memory)", services.deliver)
         print(f"{'':<34} {delivered.sent} sent")
+        print(f"{'':<34} {figures['queries'] / max(delivered.sent, 1):.3f} statements an e-mail")
         again = measure("sweep again (claims nothing)", lambda: services.run_daily(on=D(2026, 11, 27)))
         assert again.claimed == 0 and Reminder.objects.exclude(status="sent").count() == 0
 

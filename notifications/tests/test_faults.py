@@ -190,3 +190,90 @@ def test_two_dost_members_saving_the_reminder_settings_do_not_overwrite_each_oth
     assert first.post(url, {**base, "hour": "9"}).status_code == 409  # a save naming no revision neither
     setting.refresh_from_db()
     assert (setting.hour, setting.revision) == (8, 2)
+
+
+def _many_waiting(province, secretary, count: int):
+    """`count` reminders waiting for e-mail to one secretary (a province's daily run at scale)."""
+    secretary.email = "thuky@caobang.gov.vn"
+    secretary.save()
+    Reminder.objects.bulk_create(
+        Reminder(
+            kind="report_due",
+            key=f"bench-{n}",
+            recipient=secretary,
+            province=province,
+            title=f"Nhắc việc số {n}",
+            body="Hạn nộp báo cáo tự đánh giá là 10/12/2026.",
+            swept_on=datetime.date(2026, 11, 27),
+        )
+        for n in range(count)
+    )
+
+
+def test_through_a_fast_mail_server_delivery_costs_under_a_fifth_of_a_statement_an_e_mail(
+    province, secretary, django_assert_max_num_queries
+):
+    """Issue 16: the outcomes are recorded a window of messages at a time (one statement a window)."""
+    _many_waiting(province, secretary, 400)
+    with django_assert_max_num_queries(80):  # 0.2 × 400
+        run = services.deliver()
+    assert run.sent == 400 == len(mail.outbox) and run.repeated == 0
+    assert set(Reminder.objects.values_list("status", "in_flight", "claim", "attempts")) == {("sent", False, None, 1)}
+    assert set(_ids(mail.outbox).values()) == {1}
+
+
+def test_through_a_slow_mail_server_each_message_is_recorded_before_the_next_is_handed_over(
+    province, secretary, monkeypatch
+):
+    """A relay taking its time (here 0.1 s a message): the window shrinks to one message, so a run cut off
+    repeats at most the message the relay was answering."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _many_waiting(province, secretary, 30)
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(services, "_clock", lambda: clock["now"])
+    real_send = services.EmailMultiAlternatives.send
+    handed = []
+
+    def slow_send(message, *args, **kwargs):
+        clock["now"] += 0.1
+        handed.append(set(Reminder.objects.filter(in_flight=True).values_list("pk", flat=True)))
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(services.EmailMultiAlternatives, "send", slow_send)
+    with CaptureQueriesContext(connection) as queries:
+        run = services.deliver()
+    assert run.sent == 30 == len(mail.outbox)
+    assert all(len(flight) == 1 for flight in handed)  # never more than the message being sent
+    updates = [
+        q for q in queries.captured_queries if q["sql"].lstrip().startswith("UPDATE") and "in_flight = CASE" in q["sql"]
+    ]
+    assert len(updates) >= 30
+
+
+@pytest.mark.django_db(transaction=True)  # the outage breaks a test's enclosing transaction
+def test_a_fast_run_cut_off_repeats_at_most_its_last_window_and_counts_it(province, secretary, monkeypatch):
+    """The database goes away after 100 fast sends: what the run had handed over and not recorded is sent
+    again by the next run, with the same Message-IDs, and counted; nothing is lost."""
+    from django.db import connection
+
+    _many_waiting(province, secretary, 200)
+
+    def database(execute, sql, params, many, context):
+        if len(mail.outbox) >= 100:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(database), pytest.raises(OperationalError):
+        services.deliver()
+    in_flight = Reminder.objects.filter(in_flight=True).count()
+    assert 1 <= in_flight <= services.MAX_WINDOW
+    Reminder.objects.filter(status="sending").update(claimed_at=timezone.now() - services.lease() * 2)
+
+    run = services.deliver()
+
+    ids = _ids(mail.outbox)
+    assert len(ids) == 200 and set(Reminder.objects.values_list("status", flat=True)) == {"sent"}  # none lost
+    assert run.repeated == in_flight == sum(Reminder.objects.values_list("repeats", flat=True))
+    assert sum(ids.values()) - len(ids) <= in_flight  # the repeats a mailbox sees once, each counted
