@@ -279,3 +279,14 @@ def _empty_broker(request):
                 channel.queue_declare(queue=queue, durable=True, auto_delete=False)
                 channel.queue_purge(queue)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: figures kept per version of the data are keyed by the data, not
+    by the code, and a test that patches the code (a constant, a function) must not leave its figures for
+    the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

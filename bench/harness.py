@@ -100,3 +100,16 @@ def report(rows, header=("agencies", "page", "ms", "queries", "peak MB")):
     print(f"{header[0]:>9} {header[1]:<30} {header[2]:>8} {header[3]:>8} {header[4]:>8}")
     for count, name, ms, queries, peak in rows:
         print(f"{count:>9} {name:<30} {ms:>8.1f} {queries:>8} {peak:>8.1f}")
+
+
+def figure(name: str, measured: float, goal: float, unit: str = "", *, at_least: bool = False, agencies=None) -> None:
+    """A figure of the issue's goals, for bench/scale.py's table: appended (one JSON object a line) to the
+    file named by BENCH_FIGURES when that is set. `at_least`: the goal is a floor, not a ceiling."""
+    import json
+
+    path = os.environ.get("BENCH_FIGURES")
+    if not path:
+        return
+    row = {"figure": name, "agencies": agencies, "measured": measured, "goal": goal, "unit": unit}
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps({**row, "at_least": at_least}, ensure_ascii=False) + "\n")

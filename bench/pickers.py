@@ -9,7 +9,7 @@ peak Python memory and the size of the HTML. Figures go into bench/README.md.
 
 import argparse
 
-from harness import measure, signed_in_client, test_database
+from harness import figure, measure, signed_in_client, test_database
 
 
 def main():
@@ -39,6 +39,12 @@ def main():
                 size = len(client.get(url, params).content)
                 rows.append((count, name, ms, queries, peak, size))
         print(f"{'agencies':>9} {'page':<28} {'ms':>8} {'queries':>8} {'peak MB':>8} {'HTML KB':>8}")
+        smallest, largest = min(args.agencies), max(args.agencies)
+        sizes = {(count, name): size for count, name, *_, size in rows}
+        for _, name, *_ in rows[: len(pages)]:
+            if "search" not in name:  # a search answers at most 20 agencies, not the page's size
+                ratio = round(sizes[largest, name] / sizes[smallest, name], 3)
+                figure(f"HTML of the {name}: against {smallest} agencies", ratio, 1.0, "×", agencies=largest)
         for count, name, ms, queries, peak, size in rows:
             print(f"{count:>9} {name:<28} {ms:>8.1f} {queries:>8} {peak:>8.1f} {size / 1024:>8.1f}")
 

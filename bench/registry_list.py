@@ -14,7 +14,7 @@ import argparse
 import datetime
 import sys
 
-from harness import analyze, measure, report, side_by_side, signed_in_client, test_database
+from harness import analyze, figure, measure, report, side_by_side, signed_in_client, test_database
 
 SMALL = 77  # Cao Bằng's registry
 BARE_TEMPLATE = """<!doctype html><html lang="vi"><head><title>Sổ đăng ký</title></head><body><table>
@@ -98,6 +98,14 @@ def main():
                 [(clients[count], "/agencies/", {}), (clients[count], "/bench/bare/", {})], args.side_by_side
             )
             print(f"{count:>9} {ours:>9.1f} {bare:>9.1f} {bare / ours:>31.2f}")
+            figure(
+                "registry list: throughput against a bare list",
+                round(bare / ours, 2),
+                0.8,
+                "×",
+                at_least=True,
+                agencies=count,
+            )
         largest = max(args.agencies)
         print(f"\n{'page':<24} {SMALL:>9} {largest:>9} {'ratio (goal <= 1.2)':>20}")
         for name, params in [("list, today", {}), ("list, as of 31/12/2019", {"as_of": "31/12/2019"})]:
@@ -105,6 +113,9 @@ def main():
                 [(clients[SMALL], "/agencies/", params), (clients[largest], "/agencies/", params)], args.side_by_side
             )
             print(f"{name:<24} {small:>9.1f} {large:>9.1f} {large / small:>20.2f}")
+            figure(
+                f"registry {name}: a page against one at {SMALL}", round(large / small, 2), 1.2, "×", agencies=largest
+            )
 
 
 if __name__ == "__main__":

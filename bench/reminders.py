@@ -14,7 +14,7 @@ import datetime
 import resource
 import time
 
-from harness import analyze, test_database
+from harness import analyze, figure, test_database
 
 D = datetime.date
 
@@ -61,10 +61,14 @@ def main():
 
         print(f"database: {connection.vendor}; {args.agencies} agencies")
         run = measure("sweep (claim + notifications)", lambda: services.run_daily(on=D(2026, 11, 27)))
+        swept = figures["seconds"]
         print(f"{'':<34} {run.claimed} reminders claimed")
         delivered = measure("delivery (e-mail, in memory)", services.deliver)
         print(f"{'':<34} {delivered.sent} sent")
-        print(f"{'':<34} {figures['queries'] / max(delivered.sent, 1):.3f} statements an e-mail")
+        per_mail = figures["queries"] / max(delivered.sent, 1)
+        print(f"{'':<34} {per_mail:.3f} statements an e-mail")
+        figure("reminders: sweep and delivery", round(swept + figures["seconds"], 1), 60, "s", agencies=args.agencies)
+        figure("reminders: statements an e-mail", round(per_mail, 3), 0.2, "", agencies=args.agencies)
         again = measure("sweep again (claims nothing)", lambda: services.run_daily(on=D(2026, 11, 27)))
         assert again.claimed == 0 and Reminder.objects.exclude(status="sent").count() == 0
 

@@ -54,11 +54,9 @@ def plan_pdf(plan: InspectionPlan) -> tuple[str, bytes]:
     return f"mau-19-ke-hoach-kiem-tra-{plan.year}.pdf", buffer.getvalue()
 
 
-def write_plan_pdf(plan: InspectionPlan, out) -> None:
-    """Write the Mẫu 19 to `out`. A plan longer than PLAN_CHUNK agencies is laid out in parts (the first
-    with the heading, the last with the total and the signature), each written to its own file and joined
-    (pdfunite), page numbers carried on: the memory is that of one part, not of 800 pages."""
-    from .reports.render import Parts, _document
+def plan_content(plan: InspectionPlan) -> dict:
+    """What the Mẫu 19 prints: the plan's entries (names as on the plan's day) and totals. A render on the
+    reports queue pins it beside its parts, so a render resumed after a change still makes one document."""
     from .selectors import plan_day, with_names_then
 
     day = plan_day(plan)
@@ -66,27 +64,45 @@ def write_plan_pdf(plan: InspectionPlan, out) -> None:
         plan.entries.select_related("agency").order_by("-mode", "planned_date", "agency__name"), lambda entry: day
     )
     counts = {m: plan.entries.filter(mode=m).count() for m in Mode.values}
-    context = {
+    return {
         "plan": plan,
+        "entries": entries,
         "total": sum(counts.values()),
         "onsite": counts[Mode.ONSITE],
         "dossier": counts[Mode.DOSSIER],
         "budget": plan.entries.aggregate(s=Sum("budget_vnd"))["s"] or 0,
     }
-    starts = list(range(0, max(len(entries), 1), PLAN_CHUNK))
-    with translation.override("vi"), Parts.temporary(len(starts)) as parts:
+
+
+def plan_parts(content: dict) -> int:
+    """How many parts the Mẫu 19 is laid out in (PLAN_CHUNK agencies each, one at least)."""
+    return max(1, -(-len(content["entries"]) // PLAN_CHUNK))
+
+
+def write_plan_pdf(plan: InspectionPlan, out, *, parts=None, content: dict | None = None) -> None:
+    """Write the Mẫu 19 to `out`. A plan longer than PLAN_CHUNK agencies is laid out in parts (the first
+    with the heading, the last with the total and the signature), each written to its own file and joined
+    (pdfunite), page numbers carried on: the memory is that of one part, not of 800 pages. With `parts` (the
+    reports worker), each part is kept as it is made and a render resumes where it stopped."""
+    from .reports.render import Parts, _document
+
+    content = content if content is not None else plan_content(plan)
+    if parts is None:
+        with Parts.temporary(plan_parts(content)) as parts:
+            write_plan_pdf(plan, out, parts=parts, content=content)
+        return
+    entries = content["entries"]
+    starts = [number * PLAN_CHUNK for number in range(plan_parts(content))]
+    with translation.override("vi"):
         next_page = 1
         for number, start in enumerate(starts):
-            part = {
-                "first": start == 0,
-                "last": start == starts[-1],
-                "offset": start,
-                "first_page": next_page,
-            }
-            html = render_to_string(
-                "inspections/pdf/mau19.html", {**context, "entries": entries[start : start + PLAN_CHUNK], "part": part}
-            )
-            next_page += parts.add(number, lambda html=html: _document(html))
+            part = {"first": start == 0, "last": start == starts[-1], "offset": start, "first_page": next_page}
+
+            def make(part=part, start=start):
+                context = {**content, "entries": entries[start : start + PLAN_CHUNK], "part": part}
+                return _document(render_to_string("inspections/pdf/mau19.html", context))
+
+            next_page += parts.add(number, make)
         parts.join(out)
 
 

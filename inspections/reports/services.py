@@ -25,7 +25,7 @@ from agencies.models import Province, User
 from agencies.selectors import large_provinces
 from iso_tracker.permissions import SYSTEM, require
 
-from ..documents import write_plan_pdf
+from ..documents import plan_content, plan_parts, write_plan_pdf
 from ..models import AnnualReport, InspectionPlan, ReportFile
 from .data import annual_figures, fingerprint
 from .render import RENDERERS, Parts, pdf_parts
@@ -254,29 +254,15 @@ def _render(item: ReportFile, handle) -> str:
         handle.write(summary_pdf(item.summary_of, item.summary_on))
         return f"tom-tat-{item.summary_of.code}-{item.summary_on:%Y-%m-%d}-{item.pk}.pdf"
     if item.plan_id:
-        write_plan_pdf(item.plan, handle)
+        folder = parts_folder(item)
+        content = _pinned(folder, lambda: plan_content(item.plan))
+        write_plan_pdf(item.plan, handle, parts=_resumable(item, folder, plan_parts(content)), content=content)
         return f"{item.plan.province.code}-mau-19-ke-hoach-kiem-tra-{item.plan.year}-{item.pk}.pdf"
     report = item.report
     if item.format == ReportFile.Format.PDF:
         folder = parts_folder(item)
-        figures = _pinned_figures(folder, report)
-        started, made_here = time.monotonic(), []
-
-        def within_budget() -> None:  # a job makes one part at least, then none past its budget
-            if made_here and time.monotonic() - started > PART_BUDGET_SECONDS:
-                raise RenderPaused
-
-        def record(done: int, total: int) -> None:  # the row shows it now, and is saved with it at the end
-            item.parts_done, item.parts_total = done, total
-            ReportFile.objects.filter(pk=item.pk).update(parts_done=done, parts_total=total)
-
-        def made(done: int, total: int) -> None:
-            made_here.append(done)
-            record(done, total)
-
-        parts = Parts(folder, pdf_parts(figures), on_part=made, before_part=within_budget)
-        record(parts.done(), parts.total)
-        RENDERERS[item.format](figures, report.narrative(), handle, parts=parts)
+        figures = _pinned(folder, lambda: annual_figures(report.province, report.year))
+        RENDERERS[item.format](figures, report.narrative(), handle, parts=_resumable(item, folder, pdf_parts(figures)))
     else:
         RENDERERS[item.format](annual_figures(report.province, report.year), report.narrative(), handle)
     return f"bao-cao-{report.province.code}-{report.year}-{item.pk}.{item.format}"
@@ -296,19 +282,42 @@ def parts_folder(item: ReportFile) -> Path:
     return Path(settings.MEDIA_ROOT) / "report-parts" / str(item.pk)
 
 
-def _pinned_figures(folder: Path, report: AnnualReport) -> dict:
-    """The figures every part of one rendering is made from: counted at its first part and kept beside the
-    parts, so that a render resumed after the data changed still makes one consistent document."""
-    pinned = folder / "figures.pickle"
+def _resumable(item: ReportFile, folder: Path, total: int) -> Parts:
+    """The parts of `item`'s document kept in `folder`: a job makes one part at least, then starts none past
+    its budget (RenderPaused: the next job goes on); the row shows how many are made as they are made."""
+    started, made_here = time.monotonic(), []
+
+    def within_budget() -> None:
+        if made_here and time.monotonic() - started > PART_BUDGET_SECONDS:
+            raise RenderPaused
+
+    def record(done: int, total: int) -> None:  # the row shows it now, and is saved with it at the end
+        item.parts_done, item.parts_total = done, total
+        ReportFile.objects.filter(pk=item.pk).update(parts_done=done, parts_total=total)
+
+    def made(done: int, total: int) -> None:
+        made_here.append(done)
+        record(done, total)
+
+    parts = Parts(folder, total, on_part=made, before_part=within_budget)
+    record(parts.done(), parts.total)
+    return parts
+
+
+def _pinned(folder: Path, compute) -> dict:
+    """What every part of one rendering is made from (the figures, the plan's entries): computed at its first
+    part and kept beside the parts, so that a render resumed after the data changed still makes one
+    consistent document."""
+    pinned = folder / "content.pickle"
     if pinned.exists():
         with open(pinned, "rb") as handle:
             return pickle.load(handle)  # noqa: S301 - our own file, written below by this worker
-    figures = annual_figures(report.province, report.year)
+    content = compute()
     folder.mkdir(parents=True, exist_ok=True)
     with open(pinned.with_suffix(".tmp"), "wb") as handle:
-        pickle.dump(figures, handle)
+        pickle.dump(content, handle)
     pinned.with_suffix(".tmp").replace(pinned)
-    return figures
+    return content
 
 
 class _Heartbeat:

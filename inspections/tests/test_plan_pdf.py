@@ -141,3 +141,49 @@ def test_a_long_plan_is_laid_out_in_parts_joined_in_order(plan, monkeypatch):
     # the parts' pages are numbered on: the second page onwards carries its number at the top
     tops = [page.strip().splitlines()[0].strip() for page in pages[1:] if page.strip()]
     assert tops == [str(n) for n in range(2, len(tops) + 2)], tops
+
+
+def test_a_long_plan_on_the_queue_resumes_where_it_stopped_and_no_part_is_made_twice(
+    plan, monkeypatch, settings, tmp_path
+):
+    """Issue 16: the plan's parts are kept as they are made, like the annual report's; a render killed at
+    its third part is taken over and makes only what was missing, and the document is the plan made in one
+    go; the plan's page shows the parts made."""
+    import datetime
+
+    from django.utils import timezone
+
+    from inspections import documents
+    from inspections.reports import render
+
+    settings.MEDIA_ROOT, settings.PLAN_PDF_INLINE_MAX = tmp_path, 10
+    monkeypatch.setattr(documents, "PLAN_CHUNK", 20)
+    whole = _text(documents.plan_pdf(plan)[1])
+    total = documents.plan_parts(documents.plan_content(plan))
+    assert total >= 3
+    made, real = [], render._document
+
+    def killed_at_the_third_part(html, *args):
+        if len(made) == 2:
+            raise KeyboardInterrupt("MemoryMax: the pool process is killed")
+        made.append(html)
+        return real(html, *args)
+
+    dost, url = _client("dost"), reverse("inspections:plan_pdf", args=[plan.pk])
+    dost.post(url)
+    item = ReportFile.objects.get()
+    monkeypatch.setattr(render, "_document", killed_at_the_third_part)
+    with pytest.raises(KeyboardInterrupt):
+        services.render_file(item.pk)
+    item.refresh_from_db()
+    assert (item.status, item.parts_done, item.parts_total) == ("running", 2, total)
+    assert f"(đã lập 2/{total} phần)" in dost.get(plan.get_absolute_url()).content.decode()
+
+    made.clear()
+    monkeypatch.setattr(render, "_document", lambda html, *args: made.append(html) or real(html, *args))
+    ReportFile.objects.filter(pk=item.pk).update(claimed_at=timezone.now() - datetime.timedelta(minutes=10))
+    services.render_file(item.pk)
+    item.refresh_from_db()
+    assert item.status == "ready" and len(made) == total - 2 and (item.parts_done, item.parts_total) == (total, total)
+    assert _text(item.file.read()) == whole
+    assert not (tmp_path / "report-parts" / str(item.pk)).exists()

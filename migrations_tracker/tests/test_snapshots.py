@@ -95,3 +95,28 @@ def test_a_past_date_is_counted_once_and_reused_and_a_small_province_always_afre
     assert refresh_dashboards.apply().get() == 0
     assert dost_demo.get(reverse("qms:dashboard")).context["computed_at"] is None
     assert not DashboardSnapshot.objects.exists()
+
+
+def test_a_smaller_province_is_counted_once_per_version_of_the_data(dost_demo, demo):
+    """Issue 16: the figures of a visit are kept until the data they read changes (a write anywhere in the
+    registry, the QMS records or the inspections), then counted afresh; leadership shares them."""
+    from agencies.models import User
+    from inspections.models import Finding
+
+    url = reverse("qms:dashboard")
+    with CaptureQueriesContext(connection) as first:
+        before = dost_demo.get(url)
+    with CaptureQueriesContext(connection) as again:
+        assert _main(dost_demo.get(url).content.decode()) == _main(before.content.decode())
+    assert len(again) <= len(first) - 15, (len(first), len(again))
+    leader = type(dost_demo)()
+    leader.force_login(User.objects.get(username="lanhdao"), backend="django.contrib.auth.backends.ModelBackend")
+    with CaptureQueriesContext(connection) as shared:
+        assert leader.get(url).context["total"] == before.context["total"]
+    assert len(shared) <= len(again) + 2
+
+    make_agency(Province.objects.get(code="04"), code="MOI", name="Ban Quản lý Khu kinh tế tỉnh")
+    assert dost_demo.get(url).context["total"] == before.context["total"] + 1
+    open_findings = before.context["cycle"]["findings"]
+    Finding.objects.filter(status="open").update(status="closed")  # a queryset update: no signal sent
+    assert dost_demo.get(url).context["cycle"]["findings"] != open_findings
