@@ -11,6 +11,7 @@ import datetime
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from iso_tracker.permissions import SYSTEM
 
@@ -338,6 +339,8 @@ def _users(province: Province, password: str) -> None:
     staff = [
         ("dost", "Phạm Thị Thanh", User.Role.DOST, None),
         ("lanhdao", "Hoàng Văn Bình", User.Role.LEADERSHIP, None),
+        # Ministry staff (Ủy ban Tiêu chuẩn Đo lường Chất lượng Quốc gia): every province, read only.
+        ("bokhcn", "Trần Minh Quân", User.Role.MINISTRY, None),
     ]
     for agency in Agency.objects.filter(province=province).order_by("code"):
         staff.append((f"tk.{agency.code.lower()}", agency.secretary_name or "Thư ký ISO", User.Role.SECRETARY, agency))
@@ -352,7 +355,7 @@ def _users(province: Province, password: str) -> None:
                     first_name=first,
                     last_name=last,
                     role=role,
-                    province=province,
+                    province=None if role == User.Role.MINISTRY else province,
                     agency=agency,
                     password=password,
                     email=f"{username.replace('tk.', 'thuky.')}@caobang.gov.vn",
@@ -427,9 +430,20 @@ def demo_logins(province: Province) -> list[tuple[str, str, str]]:
     """(username, role, where) of the demo's active accounts as they stand now: a secretary account that a
     hand-over moved shows its new agency; a disabled one is not listed."""
     users = (
-        User.objects.filter(province=province, is_active=True)
-        .filter(Q(username__in=["dost", "lanhdao"]) | Q(username__startswith="tk."))
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(province=province, username__in=["dost", "lanhdao"])
+            | Q(province=province, username__startswith="tk.")
+            | Q(username="bokhcn", role=User.Role.MINISTRY)
+        )
         .select_related("agency")
     )
-    ordered = sorted(users, key=lambda u: (u.username.startswith("tk."), u.username != "dost", u.username))
-    return [(u.username, str(u.get_role_display()), u.agency.name if u.agency else province.name) for u in ordered]
+    order = {"dost": 0, "lanhdao": 1, "bokhcn": 2}
+    ordered = sorted(users, key=lambda u: (order.get(u.username, 3), u.username))
+
+    def where(user: User) -> str:
+        if user.agency:
+            return user.agency.name
+        return province.name if user.province_id else gettext("every province")
+
+    return [(u.username, str(u.get_role_display()), where(u)) for u in ordered]

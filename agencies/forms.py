@@ -346,7 +346,9 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         # Every account a DOST member manages is of their province (the model's checks rely on it).
         self.instance.province_id = actor.province_id
         self.fields["role"].required = True
-        self.fields["role"].choices = [("", "---------"), *User.Role.choices]
+        # A province's roles only: Ministry accounts are the site administrator's to give.
+        provincial = [(value, label) for value, label in User.Role.choices if value != User.Role.MINISTRY]
+        self.fields["role"].choices = [("", "---------"), *provincial]
         self.fields["agency"].queryset = current_agencies(actor)
         self.fields["agency"].help_text = _("For an ISO secretary: the agency they work for.")
         if self.instance.pk is None:

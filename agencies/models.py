@@ -349,6 +349,9 @@ class User(AbstractUser):
         DOST = "dost", _("DOST staff")
         LEADERSHIP = "leadership", _("Provincial leadership")
         SECRETARY = "secretary", _("ISO secretary")
+        # The Ministry of Science and Technology (its standards commission): reads every province, writes
+        # nothing. It belongs to no province; the one it looks at is chosen on the national dashboard.
+        MINISTRY = "ministry", _("Ministry staff (every province, read only)")
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
     province = models.ForeignKey(
@@ -366,11 +369,25 @@ class User(AbstractUser):
         super().clean()
         if self.role in (self.Role.DOST, self.Role.LEADERSHIP) and not self.province_id:
             raise ValidationError({"province": _("DOST staff and leadership belong to a province.")})
+        if self.role == self.Role.MINISTRY and (self.province_id or self.agency_id):
+            raise ValidationError({"province": _("Ministry staff read every province and belong to none.")})
         if self.role == self.Role.SECRETARY:
             if not self.agency_id:
                 raise ValidationError({"agency": _("An ISO secretary belongs to an agency.")})
             if self.province_id and self.agency.province_id != self.province_id:
                 raise ValidationError({"agency": _("The agency is in another province.")})
+
+    def save(self, *args, **kwargs) -> None:
+        # A Ministry account looks at one province at a time (iso_tracker.middleware sets it for the
+        # request); it never belongs to one.
+        viewing = self.province_id if self.role == self.Role.MINISTRY else None
+        if viewing is not None:
+            self.province_id = None
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            if viewing is not None:
+                self.province_id = viewing
 
     def get_full_name(self) -> str:
         """Vietnamese order: family and middle names (last_name) before the given name (first_name)."""

@@ -76,6 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
     user = request.user
     reader = can(user, "province.view")
+    if not reader and can(user, "national.view"):
+        return redirect("qms:national")  # Ministry staff start with every province, then choose one
     if not reader and not user.agency_id:
         return redirect("agencies:list")
     today = timezone.localdate()

@@ -12,7 +12,7 @@ smaller ones it compares with), and prints their own tables as they go:
 - annual_report.py --plan: the annual report's PDF against WeasyPrint's own cost for a plain table of the
   same rows, its memory, the `annual_report` command at 77 agencies, and the plan's (Mẫu 19) memory;
 - reminders.py: the daily sweep and delivery, and SQL statements an e-mail.
-Then the table of every figure. About 30 minutes on a 2-core machine; PostgreSQL is needed (gunicorn's
+Then the table of every figure. About 10 minutes on a 2-core machine; PostgreSQL is needed (gunicorn's
 workers share the database).
 """
 

@@ -144,3 +144,48 @@ class RealIPMiddleware:
         if address:
             request.META["REMOTE_ADDR"] = address
         return self.get_response(request)
+
+
+VIEWING_COOKIE = "iso_viewing_province"
+_VIEWING_SALT = "iso_tracker.viewing_province"
+
+
+def viewing_cookie(response, user, province) -> None:
+    """Remember in the browser (a signed cookie bound to the account: nothing is written on the server) the
+    province a Ministry user chose to look at."""
+    response.set_signed_cookie(
+        VIEWING_COOKIE,
+        f"{user.pk}:{province.pk}",
+        salt=_VIEWING_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _viewing_province_id(request) -> int | None:
+    value = request.get_signed_cookie(VIEWING_COOKIE, default="", salt=_VIEWING_SALT)
+    user_id, _, province_id = value.partition(":")
+    if user_id != str(request.user.pk) or not province_id.isdigit():
+        return None
+    return int(province_id)
+
+
+class NationalViewMiddleware:
+    """Ministry staff belong to no province; the one they chose on the national dashboard is theirs for each
+    request (in memory only: `User.save` never stores it), so every province page, list and download shows
+    it to them read only, through the same permission rules and scopes as leadership's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from agencies.models import Province, User
+
+        user = request.user
+        if user.is_authenticated and getattr(user, "role", "") == User.Role.MINISTRY:
+            chosen = _viewing_province_id(request)
+            user.province = Province.objects.filter(pk=chosen).first() if chosen else None
+            user.agency = None
+        return self.get_response(request)

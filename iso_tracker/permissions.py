@@ -98,6 +98,12 @@ def is_secretary(user) -> bool:
     return _active(user) and user.role == User.Role.SECRETARY and bool(user.agency_id)
 
 
+@rules.predicate
+def is_ministry(user) -> bool:
+    """Ministry staff: every province, read only (the province of a request is the one they look at)."""
+    return _active(user) and user.role == User.Role.MINISTRY
+
+
 def user_province_id(user) -> int | None:
     """The province a user works in: their own, or for a secretary their agency's."""
     if getattr(user, "province_id", None):
@@ -128,7 +134,15 @@ def year_finished(user, obj) -> bool:
 
 
 dost_of_province = is_dost & of_province
-province_reader = (is_dost | is_leadership) & of_province
+
+
+@rules.predicate
+def looks_at_a_province(user) -> bool:
+    """Ministry staff have chosen the province they look at (on the national dashboard)."""
+    return bool(user.province_id)
+
+
+province_reader = (is_dost | is_leadership | (is_ministry & looks_at_a_province)) & of_province
 own_secretary = is_secretary & of_own_agency
 anyone = is_system  # the app itself; the site administrator works in the admin, not in a province
 
@@ -137,6 +151,8 @@ anyone = is_system  # the app itself; the site administrator works in the admin,
 ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     # The province's figures, lists, dashboards, plans and reports (read only).
     "province.view": (anyone | province_reader, _("The province's figures are for DOST staff and leadership.")),
+    # Every province side by side (the national dashboard), and looking at any one of them, read only.
+    "national.view": (anyone | is_site_admin | is_ministry, _("The national figures are for Ministry staff.")),
     # The registry: create agencies, import, reorganise; DOST staff of the province.
     "registry.manage": (anyone | dost_of_province, _("Only DOST staff can change the registry.")),
     # An agency's data and its QMS: DOST of the province, or the agency's own secretary.
@@ -149,7 +165,10 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "training.manage": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
     # The national list of the standard's editions: read by DOST and leadership, kept by DOST staff and
     # the site administrator. A province's transitions (campaigns) are kept by its DOST.
-    "editions.view": (anyone | is_site_admin | is_dost | is_leadership, _("The editions are for DOST staff.")),
+    "editions.view": (
+        anyone | is_site_admin | is_dost | is_leadership | is_ministry,
+        _("The editions are for DOST staff."),
+    ),
     "editions.manage": (anyone | is_site_admin | is_dost, _("Only DOST staff keep the list of editions.")),
     "campaigns.manage": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
     # Self-reports: the secretary writes and attaches evidence; DOST returns or accepts.
@@ -171,11 +190,11 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "audit.view": (anyone | is_site_admin | dost_of_province, _("The audit trail is for DOST staff.")),
     # Where TWO_FACTOR_REQUIRED is set, these accounts cannot work without an authenticator app.
     "two_factor.required": (
-        is_dost | is_leadership,
+        is_dost | is_leadership | is_ministry,
         _("Two-step sign-in is compulsory for DOST staff and leadership."),
     ),
     "two_factor.use": (
-        is_site_admin | is_dost | is_leadership,
+        is_site_admin | is_dost | is_leadership | is_ministry,
         _("Two-step sign-in is offered to DOST staff and leadership."),
     ),
 }
@@ -204,7 +223,7 @@ def scope(user, agency_path: str = "") -> Q:
     prefix = f"{agency_path}__" if agency_path else ""
     if is_system(user) or is_site_admin(user):
         return Q()
-    if (is_dost | is_leadership)(user):
+    if (is_dost | is_leadership | is_ministry)(user):
         return Q(**{f"{prefix}province_id": user.province_id})
     if is_secretary(user):
         return Q(**{f"{agency_path}_id" if agency_path else "pk": user.agency_id})
@@ -218,6 +237,6 @@ def province_scope(user, province_path: str = "province") -> Q:
     field = f"{province_path}_id" if province_path else "pk"
     if is_system(user) or is_site_admin(user):
         return Q()
-    if (is_dost | is_leadership | is_secretary)(user):
+    if (is_dost | is_leadership | is_secretary | is_ministry)(user):
         return Q(**{field: user_province_id(user)})
     return Q(pk__in=[])

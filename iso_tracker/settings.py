@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Idle and absolute session expiry, and the second factor for the accounts that have one.
     "iso_tracker.middleware.SessionRulesMiddleware",
+    # Ministry staff look at the province they chose on the national dashboard, read only.
+    "iso_tracker.middleware.NationalViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

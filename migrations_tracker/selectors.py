@@ -224,6 +224,15 @@ def province_campaigns(province_id: int | None) -> list[Campaign]:
     )
 
 
+def all_campaigns() -> list[Campaign]:
+    """Every province's transitions with their editions and milestones (three queries), by province."""
+    return list(
+        Campaign.objects.order_by("province_id", "opened_on", "pk")
+        .select_related("to_edition")
+        .prefetch_related("from_editions", "steps")
+    )
+
+
 def campaign_shown(campaigns: list[Campaign], on: datetime.date, pk: int | None = None) -> Campaign | None:
     """The transition a page shows: the one asked for, else the latest opened by `on`, else the first."""
     if pk is not None:

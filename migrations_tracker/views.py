@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies.forms import add_service_errors
-from agencies.models import Agency, Category, Obligation, User
+from agencies.models import Agency, Category, Obligation, Province, User
 from agencies.selectors import visible_agencies, visible_provinces
 from inspections.models import Inspection
 from inspections.selectors import STATES as REPORT_STATES
@@ -28,6 +29,7 @@ from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, province_scope, require, user_province_id
 
+from . import national as national_figures
 from . import procedure_io, selectors, services, snapshots
 from .forms import (
     AffectedProcessesForm,
@@ -551,3 +553,74 @@ def course_list(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+NATIONAL_COLUMNS = (
+    ("name", gettext_lazy("Province")),
+    ("agencies", gettext_lazy("Agencies")),
+    ("mandatory", gettext_lazy("Mandatory / encouraged")),
+    ("announced", gettext_lazy("Announced a QMS (by edition)")),
+    ("transition_done", gettext_lazy("Transition: moved")),
+    ("onsite", gettext_lazy("Inspected this year: on site / by dossier")),
+    ("reports_late", gettext_lazy("Self-reports late")),
+    ("findings_open", gettext_lazy("Findings open / overdue")),
+    ("money_year", gettext_lazy("Consultants this year")),
+)
+
+
+@login_required
+@require_safe
+def national_dashboard(request: HttpRequest) -> HttpResponse:
+    """Every province side by side (Ministry staff): one row each, sortable, as of a date; every number
+    opens that province's own page, read only."""
+    require(request.user, "national.view")
+    as_of_form, on = _as_of(request)
+    rows = national_figures.national_rows(on)
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in national_figures.SORTS else "name"
+    descending = request.GET.get("desc") == "1"
+    rows = national_figures.sort_rows(rows, sort, descending)
+    most = max((national_figures.share(row) for row in rows), default=0) or 1
+    chart = [
+        {
+            "name": row["province"]["name"],
+            "pct": round(100 * national_figures.share(row)),
+            "width": 100 * national_figures.share(row) / most,
+        }
+        for row in rows
+    ]
+    return render(
+        request,
+        "migrations_tracker/national.html",
+        {
+            "as_of_form": as_of_form,
+            "on": on,
+            "rows": rows,
+            "total": national_figures.totals(rows),
+            "editions": selectors.editions(),
+            "sort": sort,
+            "descending": descending,
+            "as_of_query": f"as_of={on:%d/%m/%Y}",
+            "chart": chart,
+            "columns": NATIONAL_COLUMNS,
+            "sort_direction": "descending" if descending else "ascending",
+        },
+    )
+
+
+@login_required
+@require_safe
+def national_go(request: HttpRequest, pk: int) -> HttpResponse:
+    """Look at one province (Ministry staff), read only: remember it in the browser and open `next` there."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from iso_tracker.middleware import viewing_cookie
+
+    require(request.user, "national.view")
+    province = get_object_or_404(Province, pk=pk)  # national.view reads every province
+    target = request.GET.get("next", "")
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None)):
+        target = reverse("qms:dashboard")
+    response = redirect(target)
+    viewing_cookie(response, request.user, province)
+    return response

@@ -13,8 +13,9 @@ from audit.models import AuditEvent
 from .url_world import ROLES, build_world
 
 # Columns: anonymous, DOST, leadership, the agency's own secretary, another agency's secretary,
-# DOST of another province. 302 for the anonymous visitor is the redirect to the login page.
-MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
+# DOST of another province, then Ministry staff looking at the agency's province (see MINISTRY below).
+# 302 for the anonymous visitor is the redirect to the login page.
+_PROVINCE: dict[str, tuple[int, int, int, int, int, int]] = {
     "home": (302, 200, 200, 200, 200, 200),
     "login": (200, 302, 302, 302, 302, 302),
     "logout": (405, 405, 405, 405, 405, 405),
@@ -94,22 +95,35 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "notifications:digests": (302, 405, 405, 405, 405, 405),
     "notifications:settings": (302, 200, 403, 403, 403, 200),
     "notifications:jobs": (302, 200, 403, 403, 403, 200),
+    # Every province side by side, and looking at one of them: Ministry staff only.
+    "qms:national": (302, 403, 403, 403, 403, 403),
+    "qms:national_go": (302, 403, 403, 403, 403, 403),
+}
+# Ministry staff see what leadership sees in the province they look at, and change nothing; where that
+# differs from leadership's column, or where they alone are let in:
+MINISTRY: dict[str, int] = {
+    "qms:national": 200,
+    "qms:national_go": 302,  # remembers the province in the browser, then opens its dashboard
+}
+MATRIX: dict[str, tuple[int, ...]] = {
+    name: (*statuses, MINISTRY.get(name, statuses[2])) for name, statuses in _PROVINCE.items()
 }
 # Views that take a POST: the visitors refused on GET must be refused on POST as well, and write nothing.
 # For POST-only views (GET answers 405) the row of POST_ONLY gives the refusals instead.
 POST_ONLY: dict[str, tuple[int | None, ...]] = {
-    "logout": (None, None, None, None, None, None),
-    "accounts:two_factor_reset": (302, None, 403, 403, 403, 404),
-    "qms:procedure_delete": (302, None, 403, None, 404, 404),
-    "qms:revision_done": (302, None, 403, None, 404, 404),
-    "qms:step_delete": (302, None, 403, 403, 403, 404),
-    "agencies:rule_delete": (302, None, 403, 403, 403, 404),
-    "inspections:report_decide": (302, None, 403, 403, 404, 404),
-    "inspections:evidence_add": (302, 403, 403, None, 404, 404),
-    "inspections:action_decide": (302, None, 403, 403, 404, 404),
-    "inspections:annual_report_generate": (302, None, None, 403, 403, None),
-    "notifications:read": (302, None, None, None, None, None),
-    "notifications:digests": (302, None, None, None, None, None),
+    "logout": (None, None, None, None, None, None, None),
+    "accounts:two_factor_reset": (302, None, 403, 403, 403, 404, 403),
+    "qms:procedure_delete": (302, None, 403, None, 404, 404, 403),
+    "qms:revision_done": (302, None, 403, None, 404, 404, 403),
+    "qms:step_delete": (302, None, 403, 403, 403, 404, 403),
+    "agencies:rule_delete": (302, None, 403, 403, 403, 404, 403),
+    "inspections:report_decide": (302, None, 403, 403, 404, 404, 403),
+    "inspections:evidence_add": (302, 403, 403, None, 404, 404, 403),
+    "inspections:action_decide": (302, None, 403, 403, 404, 404, 403),
+    # leadership makes a finished year's report; Ministry staff make nothing
+    "inspections:annual_report_generate": (302, None, None, 403, 403, None, 403),
+    "notifications:read": (302, None, None, None, None, None, None),
+    "notifications:digests": (302, None, None, None, None, None, None),
 }
 
 
@@ -137,6 +151,9 @@ def _client(world, role: str) -> Client:
     user = world.users[role]
     if user is not None:
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    if role == "ministry":  # looking at the agency's province, as chosen on the national dashboard
+        chosen = client.get(reverse("qms:national_go", args=[world.agency.province_id]))
+        assert chosen.status_code == 302
     return client
 
 
@@ -216,6 +233,24 @@ def test_a_refused_visitor_is_refused_on_post_too_and_writes_nothing(world, db, 
         if role == "anonymous":
             assert response["Location"].startswith(reverse("login")), response["Location"]
         assert _writes() == before, (role, AuditEvent.objects.filter(kind="write").last().changes)
+
+
+# What Ministry staff may post: their own session and account (sign out, language, password, second step,
+# their own notifications and digest choice), never a province's data.
+MINISTRY_OWN = {"logout", "set_language", "password_change", "two_factor", "two_factor_verify", "login"}
+MINISTRY_OWN |= {"notifications:read", "notifications:digests"}
+
+
+@pytest.mark.parametrize("name", sorted(set(MATRIX) - MINISTRY_OWN))
+def test_ministry_staff_post_anywhere_and_nothing_is_written(world, db, name):
+    """Issue 17: read only across every province. Whatever a form would carry, their POST is refused (or
+    is a page that takes no POST), and no row of any table changes."""
+    client = _client(world, "ministry")
+    data = {"format": "pdf", "your_password": "x", "name": "Bộ thử", "code": "X", "role": "dost", "pk": "1"}
+    before, events = _rows(), _writes()
+    response = client.post(_url(world, name), data)
+    assert response.status_code in (403, 404, 405), (name, response.status_code)
+    assert _rows() == before and _writes() == events
 
 
 def test_the_admin_is_for_staff_only(world, db):

@@ -26,7 +26,7 @@ from migrations_tracker.models import AdministrativeProcedure, Campaign, LegalCh
 from migrations_tracker.selectors import FLAGS
 from notifications.models import Notification, Reminder
 
-ROLES = ["anonymous", "dost", "leadership", "secretary", "other_secretary", "foreign_dost"]
+ROLES = ["anonymous", "dost", "leadership", "secretary", "other_secretary", "foreign_dost", "ministry"]
 
 
 @dataclass
@@ -62,6 +62,8 @@ def build_world() -> World:
             "secretary": secretary,
             "other_secretary": other_secretary,
             "foreign_dost": make_user("dost-bk", User.Role.DOST, province=foreign),
+            # Ministry staff, looking at the agency's province (chosen on the national dashboard)
+            "ministry": make_user("bo-khcn", User.Role.MINISTRY),
         },
     )
 
@@ -153,5 +155,6 @@ def build_world() -> World:
         "notifications:open": {"pk": notification.pk},
         "accounts:edit": {"pk": secretary.pk},
         "accounts:two_factor_reset": {"pk": secretary.pk},
+        "qms:national_go": {"pk": province.pk},
     }
     return world
