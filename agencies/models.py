@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+DEFAULT_DOST_NAME = "Sở Khoa học và Công nghệ"
+
 
 class Province(models.Model):
     class ReportingPeriod(models.TextChoices):
@@ -36,6 +38,14 @@ class Province(models.Model):
         default=ReportingPeriod.CALENDAR,
         help_text=_("The days the figures of a year's annual report cover."),
     )
+    # The issuing body in the header of the documents (Decree 30/2020/NĐ-CP) and its address.
+    dost_name = models.CharField(
+        _("DOST's name in documents"),
+        max_length=200,
+        default=DEFAULT_DOST_NAME,
+        help_text=_("The issuing body in the header of the PDF and Word documents."),
+    )
+    dost_address = models.CharField(_("DOST's address"), max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import http.client
-import os
 import re
-import secrets
 import ssl
 import statistics
 import subprocess
@@ -159,14 +157,9 @@ def load(port: int, username: str, connections: int, seconds: float) -> dict[str
 
 
 def serve(env: dict[str, str], work: Path, port: int) -> subprocess.Popen:
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"),
-            *("-keyout", str(work / "key.pem"), "-out", str(work / "cert.pem")),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    from load_test import self_signed_certificate
+
+    self_signed_certificate(work)
     command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "deploy/gunicorn.conf.py")]
     command += ["--certfile", str(work / "cert.pem"), "--keyfile", str(work / "key.pem")]
     command += ["iso_tracker.wsgi:application"]
@@ -191,7 +184,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=40)
     args = parser.parse_args()
-    from load_test import free_port
+    from load_test import free_port, production_env
 
     with test_database():
         from django.db import connection
@@ -205,21 +198,7 @@ def main() -> None:
         connection.close()
         work = Path(tempfile.mkdtemp(prefix="iso-dash-"))
         port = free_port()
-        origin = f"https://localhost:{port}"
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-            "DJANGO_SETTINGS_MODULE": "iso_tracker.settings",
-            "PYTHONPATH": str(ROOT),
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "localhost",
-            "CSRF_TRUSTED_ORIGINS": origin,
-            "SITE_URL": origin,
-            "DATABASE_URL": database_url(),
-            "DATA_DIR": str(work),
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = production_env(port, database_url(), work)
         env.pop("REDIS_URL", None)  # nothing is queued by these pages; the embedded queue is enough
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True

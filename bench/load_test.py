@@ -83,6 +83,40 @@ def build(agencies: int, secretaries: int) -> None:
         cursor.execute("ANALYZE")
 
 
+def production_env(port: int, database_url: str, work: Path, **extra: str) -> dict[str, str]:
+    """The environment of the production stack on loopback: production settings, TLS on `port` (a
+    self-signed certificate standing in for nginx), data under `work`; `extra` adds variables."""
+    origin = f"https://localhost:{port}"
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "iso_tracker.settings",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "localhost",
+        "CSRF_TRUSTED_ORIGINS": origin,
+        "SITE_URL": origin,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(work),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def self_signed_certificate(work: Path) -> None:
+    """work/cert.pem and work/key.pem for localhost, valid a day."""
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"),
+            *("-keyout", str(work / "key.pem"), "-out", str(work / "cert.pem")),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agencies", type=int, default=10000)
@@ -108,22 +142,7 @@ def main() -> int:
     # requests prefers these variables to `verify=False`; our certificate is self-signed.
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         os.environ.pop(name, None)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DJANGO_SETTINGS_MODULE": "iso_tracker.settings",
-        "PYTHONPATH": str(ROOT),
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "localhost",
-        "CSRF_TRUSTED_ORIGINS": host,
-        "SITE_URL": host,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis,
-        "DATA_DIR": str(work),
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = production_env(port, database_url, work, REDIS_URL=redis)
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -168,26 +187,7 @@ def main() -> int:
     submitted_file = work / "submitted.txt"
     submitted_file.touch()
 
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(work / "key.pem"),
-            "-out",
-            str(work / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed_certificate(work)
     venv = Path(PY).parent
     processes = {
         "web": [

@@ -184,6 +184,10 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     ),
     "finding.answer": (anyone | own_secretary, _("Only the agency's ISO secretary answers its findings.")),
     "finding.decide": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
+    # Provinces joining the deployment: the site administrator creates one and its first DOST account.
+    "provinces.manage": (anyone | is_site_admin, _("Provinces are added by the site administrator.")),
+    # A province's own details (the documents' issuing body and address): its DOST.
+    "province.edit": (anyone | dost_of_province, _("Only DOST staff of the province do this.")),
     # Accounts, reminders, the audit trail.
     "accounts.manage": (anyone | dost_of_province, _("User accounts are managed by DOST staff.")),
     "reminders.manage": (anyone | dost_of_province, _("Only DOST staff manage reminders.")),

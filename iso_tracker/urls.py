@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from agencies import accounts
+from agencies import accounts, onboarding
 from agencies import views as agency_views
 
 from .forms import LoginForm
@@ -31,6 +31,10 @@ urlpatterns = [
     path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
     path("accounts/two-factor/verify/", accounts.two_factor_verify, name="two_factor_verify"),
     path("accounts/users/", include("agencies.account_urls")),
+    # A province joining the deployment: the site administrator adds it, its DOST follows the checklist.
+    path("accounts/provinces/", onboarding.province_list, name="provinces"),
+    path("accounts/provinces/new/", onboarding.province_create, name="province_create"),
+    path("accounts/onboarding/", onboarding.onboarding, name="onboarding"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from agencies import stamps
-from agencies.models import AgencyVersion, Category, Obligation, Province, Reorganisation
+from agencies.models import DEFAULT_DOST_NAME, AgencyVersion, Category, Obligation, Province, Reorganisation
 from agencies.selectors import counts_by_rule, existing_on, registry_rows
 from migrations_tracker import selectors as qms
 from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, Milestone
@@ -90,8 +90,10 @@ def annual_figures(province: Province, year: int, language: str = "vi") -> dict:
     """The year's figures with their labels in `language`: Vietnamese for the documents (and their
     fingerprint), the interface language for the web page. Counted once per version of the data
     (agencies.stamps: the registry, inspections and QMS areas; the province's name and reporting
-    period, and today, are part of the key): the report's page, its "make" and its render share them."""
-    key = f"annual-figures:{province.pk}:{province.name}:{province.reporting_period}:{year}:{language}"
+    period, its DOST's name, and today, are part of the key): the report's page, its "make" and its
+    render share them."""
+    named = f"{province.name}:{province.dost_name}:{province.reporting_period}"
+    key = f"annual-figures:{province.pk}:{named}:{year}:{language}"
     areas = (stamps.REGISTRY, stamps.INSPECTIONS, stamps.QMS)
     return stamps.cached(areas, f"{key}:{timezone.localdate().isoformat()}", lambda: _in(language, province, year))
 
@@ -203,6 +205,9 @@ def _annual_figures(province: Province, year: int) -> dict:
         )
     return {
         "province": province.name,
+        # The issuing body, when the province named its DOST otherwise (a new key only then: the figures of a
+        # province that did not, and so their fingerprints, are as before).
+        **({"issuer": province.dost_name} if province.dost_name != DEFAULT_DOST_NAME else {}),
         "year": year,
         "as_of": on.strftime("%d/%m/%Y"),
         "period_start": start.strftime("%d/%m/%Y"),

@@ -25,6 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from agencies.models import DEFAULT_DOST_NAME
 from agencies.templatetags.iso import dotted
 from iso_tracker.spreadsheets import safe_cell, safe_row
 
@@ -362,7 +363,7 @@ def render_docx(figures: dict, narrative: dict, out) -> None:
         header.rows[0].cells[0],
         [
             (f"UBND TỈNH {province.upper()}", {"size": 12}),
-            ("SỞ KHOA HỌC VÀ CÔNG NGHỆ", {"size": 12, "bold": True}),
+            (figures.get("issuer", DEFAULT_DOST_NAME).upper(), {"size": 12, "bold": True}),
             ("───────", {"size": 12}),
             (f"Số: {narrative.get('number') or '……/BC-SKHCN'}", {"size": 13}),
         ],
@@ -387,7 +388,8 @@ def render_docx(figures: dict, narrative: dict, out) -> None:
         bold=True,
     )
     paragraph(
-        "Thực hiện Quyết định số 19/2014/QĐ-TTg và Thông tư số 26/2014/TT-BKHCN, Sở Khoa học và Công nghệ báo cáo "
+        "Thực hiện Quyết định số 19/2014/QĐ-TTg và Thông tư số 26/2014/TT-BKHCN, "
+        f"{figures.get('issuer', DEFAULT_DOST_NAME)} báo cáo "
         f"Ủy ban nhân dân tỉnh kết quả năm {figures['year']} (số liệu từ ngày {figures['period_start']} đến ngày "
         f"{figures['as_of']}) như sau:"
     )

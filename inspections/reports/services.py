@@ -184,7 +184,8 @@ def summary_version(province: Province, on: datetime.date) -> str | None:
     tokens = [stamps.token(area) for area in SUMMARY_AREAS]
     if None in tokens:
         return None
-    return hashlib.sha256(f"{province.pk}|{on.isoformat()}|{'|'.join(tokens)}".encode()).hexdigest()
+    named = f"{province.name}|{province.dost_name}"  # printed in its header: a change makes a new one
+    return hashlib.sha256(f"{province.pk}|{named}|{on.isoformat()}|{'|'.join(tokens)}".encode()).hexdigest()
 
 
 def _summaries(province: Province, on: datetime.date):

@@ -95,6 +95,10 @@ _PROVINCE: dict[str, tuple[int, int, int, int, int, int]] = {
     "notifications:digests": (302, 405, 405, 405, 405, 405),
     "notifications:settings": (302, 200, 403, 403, 403, 200),
     "notifications:jobs": (302, 200, 403, 403, 403, 200),
+    # A province joining: the site administrator adds it; its DOST follows the checklist.
+    "provinces": (302, 403, 403, 403, 403, 403),
+    "province_create": (302, 403, 403, 403, 403, 403),
+    "onboarding": (302, 200, 403, 403, 403, 200),
     # Every province side by side, and looking at one of them: Ministry staff only.
     "qms:national": (302, 403, 403, 403, 403, 403),
     "qms:national_go": (302, 403, 403, 403, 403, 403),
