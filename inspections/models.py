@@ -404,6 +404,8 @@ class ReportFile(models.Model):
     # or the leadership summary of a province on a day (a large province's is made by the reports job)
     summary_of = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     summary_on = models.DateField(null=True, blank=True)
+    # or the national report of a year (every province; the Ministry's)
+    national_year = models.PositiveSmallIntegerField(null=True, blank=True)
     format = models.CharField(max_length=8, choices=Format.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     data_hash = models.CharField(max_length=64)
@@ -426,10 +428,21 @@ class ReportFile(models.Model):
         indexes = [models.Index(fields=["report", "format", "data_hash"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(report__isnull=False, plan__isnull=True, summary_of__isnull=True)
-                | models.Q(report__isnull=True, plan__isnull=False, summary_of__isnull=True)
-                | models.Q(report__isnull=True, plan__isnull=True, summary_of__isnull=False, summary_on__isnull=False),
-                name="report_file_of_one_thing",
+                condition=models.Q(
+                    report__isnull=False, plan__isnull=True, summary_of__isnull=True, national_year__isnull=True
+                )
+                | models.Q(report__isnull=True, plan__isnull=False, summary_of__isnull=True, national_year__isnull=True)
+                | models.Q(
+                    report__isnull=True,
+                    plan__isnull=True,
+                    summary_of__isnull=False,
+                    summary_on__isnull=False,
+                    national_year__isnull=True,
+                )
+                | models.Q(
+                    report__isnull=True, plan__isnull=True, summary_of__isnull=True, national_year__isnull=False
+                ),
+                name="report_file_of_one_thing_or_the_nation",
             ),
             # The same document of the same data is made once, even when asked for twice at once.
             models.UniqueConstraint(
@@ -447,10 +460,15 @@ class ReportFile(models.Model):
                 condition=~models.Q(status="failed"),
                 name="one_rendering_of_a_summary_version",
             ),
+            models.UniqueConstraint(
+                fields=["national_year", "format", "data_hash"],
+                condition=~models.Q(status="failed"),
+                name="one_rendering_of_a_national_version",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.report or self.plan or self.summary_on} · {self.format}"
+        return f"{self.report or self.plan or self.summary_on or self.national_year} · {self.format}"
 
     def get_absolute_url(self) -> str:
         return reverse("inspections:report_file", args=[self.pk])

@@ -153,6 +153,8 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "province.view": (anyone | province_reader, _("The province's figures are for DOST staff and leadership.")),
     # Every province side by side (the national dashboard), and looking at any one of them, read only.
     "national.view": (anyone | is_site_admin | is_ministry, _("The national figures are for Ministry staff.")),
+    # The national report: a document of the Ministry's, made from every province's figures.
+    "national.report": (anyone | is_ministry, _("The national report is made by Ministry staff.")),
     # The registry: create agencies, import, reorganise; DOST staff of the province.
     "registry.manage": (anyone | dost_of_province, _("Only DOST staff can change the registry.")),
     # An agency's data and its QMS: DOST of the province, or the agency's own secretary.

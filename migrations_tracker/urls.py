@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("national/", views.national_dashboard, name="national"),
     path("national/<int:pk>/", views.national_go, name="national_go"),
+    path("national/report/<int:year>/", views.national_report, name="national_report"),
     path("flags/<slug:key>/", views.flag_list, name="flag"),
     path("list/", views.agency_list, name="list"),
     path("over-cap/", views.over_cap_list, name="over_cap"),

@@ -247,8 +247,31 @@ def prepare_summaries(on: datetime.date | None = None) -> list[int]:
     return queued
 
 
+def national_generate(*, year: int, kind: str, actor) -> ReportFile:
+    """Queue the national report of `year` for the data as it is now, unless it is made or on its way."""
+    from . import national
+
+    digest = national.version(year) or hashlib.sha256(f"{year}|{timezone.now().isoformat()}".encode()).hexdigest()
+    return _request(actor=actor, national_year=year, format=kind, data_hash=digest)
+
+
+def national_files(year: int):
+    return ReportFile.objects.filter(national_year=year).select_related("requested_by")
+
+
 def _render(item: ReportFile, handle) -> str:
     """Write the file's document to `handle`; return the name it is stored under."""
+    if item.national_year:
+        from . import national
+
+        if item.format == ReportFile.Format.PDF:
+            folder = parts_folder(item)
+            content = _pinned(folder, lambda: national.figures(item.national_year))
+            parts = _resumable(item, folder, national.parts_needed(content))
+            national.render_pdf(content, handle, parts=parts)
+        else:
+            national.RENDERERS[item.format](national.figures(item.national_year), handle)
+        return f"toan-quoc-{item.national_year}-{item.pk}.{item.format}"
     if item.summary_of_id:
         from .summary import summary_pdf
 

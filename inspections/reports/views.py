@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -145,17 +145,23 @@ def report_generate(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 @require_safe
 def report_file(request: HttpRequest, pk: int) -> FileResponse:
-    require(request.user, "province.view")
+    national = can(request.user, "national.view")
+    if not national:
+        require(request.user, "province.view")
     mine = (
         province_scope(request.user, "report__province")
         | province_scope(request.user, "plan__province")
         | province_scope(request.user, "summary_of")
     )
+    if national:  # the national report (and, looking at a province, that province's files)
+        mine = (mine if can(request.user, "province.view") else Q(pk__in=[])) | Q(national_year__isnull=False)
     item = get_object_or_404(
         ReportFile.objects.filter(mine, status=ReportFile.Status.READY).select_related("report", "plan"), pk=pk
     )
     made = timezone.localtime(item.created_at)  # the time the page shows, in Vietnam
-    if item.summary_of_id:
+    if item.national_year:
+        name = f"bao-cao-toan-quoc-{item.national_year}-{made:%Y%m%d-%H%M}.{item.format}"
+    elif item.summary_of_id:
         name = f"tom-tat-HTQLCL-{item.summary_on:%Y-%m-%d}-{made:%H%M}.pdf"
     elif item.plan_id:
         name = f"mau-19-ke-hoach-kiem-tra-{item.plan.year}-{made:%Y%m%d-%H%M}.pdf"

@@ -102,12 +102,14 @@ _PROVINCE: dict[str, tuple[int, int, int, int, int, int]] = {
     # Every province side by side, and looking at one of them: Ministry staff only.
     "qms:national": (302, 403, 403, 403, 403, 403),
     "qms:national_go": (302, 403, 403, 403, 403, 403),
+    "qms:national_report": (302, 403, 403, 403, 403, 403),
 }
 # Ministry staff see what leadership sees in the province they look at, and change nothing; where that
 # differs from leadership's column, or where they alone are let in:
 MINISTRY: dict[str, int] = {
     "qms:national": 200,
     "qms:national_go": 302,  # remembers the province in the browser, then opens its dashboard
+    "qms:national_report": 200,
 }
 MATRIX: dict[str, tuple[int, ...]] = {
     name: (*statuses, MINISTRY.get(name, statuses[2])) for name, statuses in _PROVINCE.items()
@@ -243,6 +245,7 @@ def test_a_refused_visitor_is_refused_on_post_too_and_writes_nothing(world, db, 
 # their own notifications and digest choice), never a province's data.
 MINISTRY_OWN = {"logout", "set_language", "password_change", "two_factor", "two_factor_verify", "login"}
 MINISTRY_OWN |= {"notifications:read", "notifications:digests"}
+MINISTRY_OWN |= {"qms:national_report"}  # the national report is the Ministry's own document
 
 
 @pytest.mark.parametrize("name", sorted(set(MATRIX) - MINISTRY_OWN))

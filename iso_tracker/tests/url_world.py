@@ -156,5 +156,6 @@ def build_world() -> World:
         "accounts:edit": {"pk": secretary.pk},
         "accounts:two_factor_reset": {"pk": secretary.pk},
         "qms:national_go": {"pk": province.pk},
+        "qms:national_report": {"year": 2019},
     }
     return world

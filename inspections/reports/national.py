@@ -1,0 +1,226 @@
+"""The national report (issue 17): the year's figures of every province, issued by the Ministry's unit, as
+PDF (Decree 30 layout, the agencies of every province in an annex laid out in parts), .xlsx (a sheet of
+provinces, a sheet of every agency) and .docx; rendered on the reports queue once per version of the data.
+
+Each province's row is its own annual report's figures (`annual_figures`, the same numbers its DOST
+reports), so the national total is their sum. A province that has not closed its year (its reporting
+period still running, or its annual report not issued: no number or signer) is marked, never left out or
+counted as zero.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from agencies import stamps
+from agencies.models import Province
+from iso_tracker.spreadsheets import safe_cell, safe_row
+
+from ..models import AnnualReport
+from .data import annual_figures, period
+from .render import ANNEX_CHUNK, Parts, _document, _docx_font, _docx_grid, _docx_no_borders, _in_vietnamese
+
+ISSUER_TOP = "Bộ Khoa học và Công nghệ"
+ISSUER = "Ủy ban Tiêu chuẩn Đo lường Chất lượng Quốc gia"
+PLACE = "Hà Nội"
+# The columns of the provinces' table (PDF, Word, the first sheet), after the province's name.
+COLUMNS = (
+    ("total", "Số cơ quan"),
+    ("mandatory", "Bắt buộc"),
+    ("encouraged", "Khuyến khích"),
+    ("announced", "Đã công bố"),
+    ("onsite", "Kiểm tra tại trụ sở"),
+    ("dossier", "Kiểm tra qua hồ sơ"),
+    ("submitted", "Tự báo cáo đã nộp"),
+    ("findings_total", "Phát hiện"),
+    ("findings_overdue", "Quá hạn khắc phục"),
+    ("spent", "Kinh phí tư vấn (đ)"),
+)
+
+
+def closed(province: Province, year: int, issued: dict[int, bool], today: datetime.date) -> bool:
+    """The province has closed `year`: its reporting period is over and its annual report is issued."""
+    return period(province, year)[1] < today and issued.get(province.pk, False)
+
+
+def _issued(year: int) -> dict[int, bool]:
+    return {
+        report.province_id: bool(report.number and report.signer)
+        for report in AnnualReport.objects.filter(year=year).only("province_id", "number", "signer")
+    }
+
+
+def version(year: int) -> str | None:
+    """The version of the data the national report of `year` is made from (the data's tokens, each
+    province's name, issuing body and period, whether its report is issued, and today, since a period may
+    end): the report is made once per version. None when the database has no stamps yet."""
+    tokens = [stamps.token(area) for area in (stamps.REGISTRY, stamps.INSPECTIONS, stamps.QMS)]
+    if None in tokens:
+        return None
+    provinces = Province.objects.order_by("pk").values_list("pk", "name", "dost_name", "reporting_period")
+    issued = sorted(_issued(year).items())
+    payload = f"{year}|{'|'.join(tokens)}|{list(provinces)}|{issued}|{timezone.localdate().isoformat()}"
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def figures(year: int) -> dict:
+    """Every province's row and the national total, and the agencies of every province for the annex."""
+    today = timezone.localdate()
+    issued = _issued(year)
+    rows, annex, headers = [], [], None
+    for province in Province.objects.order_by("name"):
+        own = annual_figures(province, year, language="vi")
+        obligations = [total for _label, total, _then in own["by_obligation"]]  # mandatory, encouraged
+        values = {
+            "total": own["total"],
+            "mandatory": obligations[0],
+            "encouraged": obligations[1],
+            "announced": sum(n for _label, n in own["announced"][:-1]),
+            "onsite": own["onsite"],
+            "dossier": own["dossier"],
+            "submitted": own["reports"]["submitted"],
+            "findings_total": own["findings_total"],
+            "findings_overdue": own["findings_overdue"],
+            "spent": own["spent"],
+        }
+        rows.append(
+            {"province": province.name, "code": province.code, "closed": closed(province, year, issued, today)}
+            | {"values": [values[key] for key, _label in COLUMNS], "as_of": own["as_of"]}
+        )
+        headers = headers or ["Tỉnh, thành phố", *own["annex_headers"]]
+        annex += [[province.name, *row] for row in own["annex"]]
+    total = [sum(row["values"][i] for row in rows) for i in range(len(COLUMNS))]
+    return {
+        "year": year,
+        "made_on": today.strftime("%d/%m/%Y"),
+        "columns": [label for _key, label in COLUMNS],
+        "rows": rows,
+        "total": total,
+        "open": [row["province"] for row in rows if not row["closed"]],
+        "annex_headers": headers or ["Tỉnh, thành phố"],
+        "annex": annex,
+    }
+
+
+def parts_needed(national: dict) -> int:
+    annex = len(national["annex"])
+    return 1 if annex <= ANNEX_CHUNK else 1 + -(-annex // ANNEX_CHUNK)
+
+
+def _context(national: dict) -> dict:
+    return {"f": national, "issuer_top": ISSUER_TOP, "issuer": ISSUER, "place": PLACE}
+
+
+@_in_vietnamese
+def render_pdf(national: dict, out, *, parts: Parts | None = None) -> None:
+    """The national report as PDF; the annex of every agency in parts of ANNEX_CHUNK (memory of one part),
+    each kept as it is made when `parts` is given (the reports worker)."""
+    if parts is None:
+        with Parts.temporary(parts_needed(national)) as parts:
+            render_pdf(national, out, parts=parts)
+        return
+    annex = national["annex"]
+    whole = parts.total == 1
+    html = render_to_string("inspections/pdf/national_report.html", _context(national) | {"include_annex": whole})
+    next_page = 1 + parts.add(0, lambda: _document(html))
+    for number, start in enumerate(range(0, len(annex), ANNEX_CHUNK) if not whole else [], start=1):
+
+        def make(start=start, first_page=next_page):
+            part = {"f": national, "rows": annex[start : start + ANNEX_CHUNK], "heading": start == 0}
+            return _document(render_to_string("inspections/pdf/annex_part.html", part | {"first_page": first_page}))
+
+        next_page += parts.add(number, make)
+    parts.join(out)
+
+
+@_in_vietnamese
+def render_xlsx(national: dict, out) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Các tỉnh")
+    sheet.append([safe_cell(f"Tình hình áp dụng HTQLCL theo TCVN ISO 9001 năm {national['year']}")])
+    sheet.append(safe_row(["Tỉnh, thành phố", *national["columns"], "Đã chốt số liệu năm"]))
+    for row in national["rows"]:
+        sheet.append(safe_row([row["province"], *row["values"], "có" if row["closed"] else "chưa"]))
+    sheet.append(safe_row(["Toàn quốc", *national["total"], ""]))
+    agencies = book.create_sheet("Các cơ quan")
+    agencies.append(safe_row(national["annex_headers"]))
+    for row in national["annex"]:
+        agencies.append(safe_row(row))
+    book.save(out)
+
+
+@_in_vietnamese
+def render_docx(national: dict, out) -> None:
+    """The provinces' table as an A4 landscape document to edit in Word (the agencies are in the .xlsx)."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    document = Document()
+    _docx_font(document.styles["Normal"], 12)
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    section.left_margin, section.right_margin = Cm(2), Cm(1.5)
+    header = document.add_table(rows=1, cols=2)
+    _docx_no_borders(header)
+    for cell, lines in zip(
+        header.rows[0].cells,
+        [
+            [(ISSUER_TOP.upper(), False), (ISSUER.upper(), True), ("Số: ……/BC-TĐC", False)],
+            [
+                ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", True),
+                ("Độc lập - Tự do - Hạnh phúc", True),
+                (f"{PLACE}, ngày …… tháng …… năm ……", False),
+            ],
+        ],
+        strict=True,
+    ):
+        for number, (text, bold) in enumerate(lines):
+            paragraph = cell.paragraphs[0] if number == 0 else cell.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _docx_font(paragraph.add_run(text), 12, bold=bold)
+    for text, bold in (
+        ("BÁO CÁO", True),
+        (
+            f"Tình hình áp dụng HTQLCL theo TCVN ISO 9001 tại các cơ quan hành chính nhà nước năm {national['year']}",
+            True,
+        ),
+    ):
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _docx_font(paragraph.add_run(text), 13, bold=bold)
+    marked = [
+        [row["province"] + ("" if row["closed"] else " (*)"), *(f"{v:,}".replace(",", ".") for v in row["values"])]
+        for row in national["rows"]
+    ]
+    total = ["Toàn quốc", *(f"{v:,}".replace(",", ".") for v in national["total"])]
+    widths = [3.6] + [2.2] * len(national["columns"])
+    _docx_grid(document, [["Tỉnh, thành phố", *national["columns"]], *marked, total], widths, 10, header=True)
+    if national["open"]:
+        paragraph = document.add_paragraph()
+        _docx_font(
+            paragraph.add_run(
+                "(*) Tỉnh chưa chốt số liệu năm (số liệu đến ngày lập báo cáo): " + ", ".join(national["open"])
+            ),
+            11,
+            italic=True,
+        )
+    document.save(out)
+
+
+RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "docx": render_docx}
+
+
+def render_bytes(kind: str, national: dict) -> bytes:
+    buffer = io.BytesIO()
+    RENDERERS[kind](national, buffer)
+    return buffer.getvalue()
