@@ -634,27 +634,18 @@ def national_report(request: HttpRequest, year: int) -> HttpResponse:
     from inspections.models import ReportFile
     from inspections.reports import national
     from inspections.reports import services as report_services
-    from inspections.reports.views import QUEUE_DOWN
+    from inspections.reports.views import queue_version
     from iso_tracker.bounds import year_or_404
 
     require(request.user, "national.view")
     year_or_404(year)
     if request.method == "POST":
         require(request.user, "national.report")
-        kind = request.POST.get("format")
-        if kind not in ReportFile.Format.values:
-            messages.error(request, _("Choose PDF, Excel or Word."))
-            return redirect("qms:national_report", year)
-        try:
-            item = report_services.national_generate(year=year, kind=kind, actor=request.user)
-        except report_services.QueueUnavailable:
-            messages.error(request, QUEUE_DOWN)
-            return redirect("qms:national_report", year)
-        if item.status == ReportFile.Status.READY:
-            messages.info(request, _("This version of the report was already made; it is in the list below."))
-        else:
-            messages.success(request, _("The report is being made in the background; this page shows it when ready."))
-        return redirect("qms:national_report", year)
+
+        def make(kind: str) -> ReportFile:
+            return report_services.national_generate(year=year, kind=kind, actor=request.user)
+
+        return queue_version(request, make, redirect("qms:national_report", year))
     today = timezone.localdate()
     issued = national._issued(year)
     provinces = [(p, national.closed(p, year, issued, today)) for p in Province.objects.order_by("name")]

@@ -124,22 +124,32 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
 def report_generate(request: HttpRequest, year: int) -> HttpResponse:
     require(request.user, "province.view")
     year_or_404(year)
+
+    def make(kind: str) -> ReportFile:
+        require(request.user, "annual_report.make", AnnualReport(province=request.user.province, year=year))
+        report = services.report_for(province=request.user.province, year=year)
+        return services.generate(report=report, kind=kind, actor=request.user)
+
+    return queue_version(request, make, redirect("inspections:annual_report", year))
+
+
+def queue_version(request: HttpRequest, make, back: HttpResponse) -> HttpResponse:
+    """ "Make PDF / Excel / Word": `make(kind)` queues that version (or finds it made); the page `back` then
+    says what happened: made already, on its way, or the queue unreachable (nothing queued)."""
     kind = request.POST.get("format")
     if kind not in ReportFile.Format.values:
         messages.error(request, _("Choose PDF, Excel or Word."))
-        return redirect("inspections:annual_report", year)
-    require(request.user, "annual_report.make", AnnualReport(province=request.user.province, year=year))
-    report = services.report_for(province=request.user.province, year=year)
+        return back
     try:
-        item = services.generate(report=report, kind=kind, actor=request.user)
+        item = make(kind)
     except services.QueueUnavailable:
         messages.error(request, QUEUE_DOWN)
-        return redirect("inspections:annual_report", year)
+        return back
     if item.status == ReportFile.Status.READY:
         messages.info(request, _("This version of the report was already made; it is in the list below."))
     else:
         messages.success(request, _("The report is being made in the background; this page shows it when ready."))
-    return redirect("inspections:annual_report", year)
+    return back
 
 
 @login_required
