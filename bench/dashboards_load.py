@@ -37,7 +37,7 @@ PASSWORD = "Tai-thu-2026!"  # noqa: S105  (an account of a throw-away benchmark 
 PAGES = {"QMS dashboard": "/qms/", "inspections of the year": "/inspections/?year=2026"}
 
 
-def build(count: int):
+def build(count: int, code: str | None = None, name: str = "Tỉnh Thử tải"):
     """The province, its history and its year 2026; returns the DOST account's username."""
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
     from qms_dashboard import build as build_history
@@ -45,7 +45,8 @@ def build(count: int):
     from agencies.models import Agency, Province, User
     from inspections.models import Finding, Inspection, ReportingRound, SelfReport
 
-    province = Province.objects.create(code=f"P{count}", name="Tỉnh Thử tải")
+    code = code or f"P{count}"
+    province = Province.objects.create(code=code, name=name)
     build_history(province, count)
     agencies = list(Agency.objects.filter(province=province).order_by("pk"))
     Inspection.objects.bulk_create(
@@ -84,7 +85,7 @@ def build(count: int):
     SelfReport.objects.bulk_create(
         (SelfReport(round=rounds, agency=agency, status="submitted") for agency in agencies[::2]), batch_size=2000
     )
-    username = f"dost{count}"
+    username = f"dost{code}"
     hasher = PBKDF2PasswordHasher()  # what the production settings check
     hashed = hasher.encode(PASSWORD, hasher.salt())
     User.objects.create(username=username, role="dost", province=province, password=hashed)
@@ -123,23 +124,26 @@ class Session:
         return data
 
 
-def load(port: int, username: str, connections: int, seconds: float) -> dict[str, list[float]]:
+def load(port: int, username: str, connections: int, seconds: float, pages=None) -> dict[str, list[float]]:
+    """Each of `connections` signed in as `username`, asking for `pages` (name: path) in turn for `seconds`;
+    the times of each page in ms."""
+    pages = pages or PAGES
     sessions = [Session(port, username) for _ in range(connections)]
-    for path in PAGES.values():
+    for path in pages.values():
         for session in sessions:
             session.get(path)  # each worker's first request of the page (its caches, its templates)
-    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    times: dict[str, list[float]] = {name: [] for name in pages}
     errors: list[str] = []
     stop_at = time.monotonic() + seconds
 
     def run(session: Session, offset: int) -> None:
-        names = list(PAGES)
+        names = list(pages)
         n = offset
         while time.monotonic() < stop_at:
             name = names[n % len(names)]
             began = time.perf_counter()
             try:
-                session.get(PAGES[name])
+                session.get(pages[name])
             except Exception as exc:  # counted, not fatal: the figure says how many
                 errors.append(repr(exc))
                 continue

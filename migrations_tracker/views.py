@@ -579,7 +579,7 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     sort = sort if sort in national_figures.SORTS else "name"
     descending = request.GET.get("desc") == "1"
-    rows = national_figures.sort_rows(rows, sort, descending)
+    rows = _linked(national_figures.sort_rows(rows, sort, descending), on)
     most = max((national_figures.share(row) for row in rows), default=0) or 1
     chart = [
         {
@@ -606,6 +606,42 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
             "sort_direction": "descending" if descending else "ascending",
         },
     )
+
+
+def _linked(rows: list[dict], on: datetime.date) -> list[dict]:
+    """Each row with the links of its numbers: that province's page behind the number, opened through
+    `national_go` (the addresses are written once a page, not reversed for every cell)."""
+    from urllib.parse import quote
+
+    as_of = f"as_of={on:%d/%m/%Y}"
+    listed, inspections, findings = (
+        reverse("qms:list"),
+        reverse("inspections:inspections"),
+        reverse("inspections:findings"),
+    )
+    targets = {
+        "dashboard": f"{reverse('qms:dashboard')}?{as_of}",
+        "agencies": f"{listed}?{as_of}",
+        "mandatory": f"{listed}?{as_of}&obligation=mandatory",
+        "encouraged": f"{listed}?{as_of}&obligation=encouraged",
+        "onsite": f"{inspections}?year={on.year}&mode=onsite",
+        "dossier": f"{inspections}?year={on.year}&mode=dossier",
+        "rounds": reverse("inspections:rounds"),
+        "findings": findings,
+        "overdue": f"{findings}?overdue=1",
+    }
+    encoded = {key: quote(target, safe="") for key, target in targets.items()}
+    go = reverse("qms:national_go", args=[0]).removesuffix("0/")
+    linked = []
+    for row in rows:
+        opens = f"{go}{row['province']['pk']}/?next="
+        editions = [
+            (code, n, opens + quote(f"{listed}?{as_of}&version={code}", safe="")) for code, n in row["editions"].items()
+        ]
+        linked.append(
+            {**row, "links": {key: opens + value for key, value in encoded.items()}, "edition_links": editions}
+        )
+    return linked
 
 
 @login_required
