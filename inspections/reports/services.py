@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies import stamps
-from agencies.models import Province, User
+from agencies.models import DEFAULT_DOST_NAME, Province, User
 from agencies.selectors import large_provinces
 from iso_tracker.permissions import SYSTEM, require
 
@@ -153,8 +153,12 @@ def plan_fingerprint(plan: InspectionPlan) -> str:
     rows = plan.entries.order_by("pk").values_list(
         "agency__name", "mode", "planned_date", "team", "budget_vnd", "override_reason"
     )
+    # The issuing body in its header, when the province named its DOST otherwise (only then: the plans of
+    # a province that did not keep their fingerprints).
+    issuer = plan.province.dost_name
+    header = {} if issuer == DEFAULT_DOST_NAME else {"issuer": issuer}
     return fingerprint(
-        {"entries": list(rows)}, {"plan": [plan.pk, plan.year, plan.approval_decision, plan.approved_on]}
+        {"entries": list(rows), **header}, {"plan": [plan.pk, plan.year, plan.approval_decision, plan.approved_on]}
     )
 
 

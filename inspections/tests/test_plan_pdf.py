@@ -187,3 +187,21 @@ def test_a_long_plan_on_the_queue_resumes_where_it_stopped_and_no_part_is_made_t
     assert item.status == "ready" and len(made) == total - 2 and (item.parts_done, item.parts_total) == (total, total)
     assert _text(item.file.read()) == whole
     assert not (tmp_path / "report-parts" / str(item.pk)).exists()
+
+
+def test_a_new_name_of_the_dost_makes_the_plan_s_file_outdated(plan, settings):
+    """Its header names the issuing body: the file made before the province renamed its DOST is no longer
+    the plan (every version stays downloadable); a province keeping the default name keeps its files."""
+    settings.PLAN_PDF_INLINE_MAX = 10
+    dost, url = _client("dost"), reverse("inspections:plan_pdf", args=[plan.pk])
+    dost.post(url)
+    services.render_file(ReportFile.objects.get().pk)
+    assert dost.get(url).status_code == 200
+    province = plan.province
+    province.dost_name = "Sở Khoa học, Công nghệ và Đổi mới sáng tạo"
+    province.save()
+    assert dost.get(url).status_code == 302, "the file of the old name is not the plan any more"
+    dost.post(url)
+    services.render_file(ReportFile.objects.exclude(status="ready").get().pk)
+    text = _text(b"".join(dost.get(url).streaming_content))
+    assert "Sở Khoa học, Công nghệ và Đổi mới" in text  # approved, the header is the People's Committee's
