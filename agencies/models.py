@@ -56,6 +56,11 @@ class Province(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def renamed_issuer(self) -> dict:
+        """{"issuer": its DOST's name} for the fingerprint of a document that prints it, when it is not the
+        default (only then: the documents of a province that kept it keep their fingerprints)."""
+        return {} if self.dost_name == DEFAULT_DOST_NAME else {"issuer": self.dost_name}
+
 
 class Category(models.TextChoices):
     """The six categories of agencies applying a QMS (seed fact F5)."""

@@ -682,9 +682,7 @@ def national_report(request: HttpRequest, year: int) -> HttpResponse:
             return report_services.national_generate(year=year, kind=kind, actor=request.user)
 
         return queue_version(request, make, redirect("qms:national_report", year))
-    today = timezone.localdate()
-    issued = national._issued(year)
-    provinces = [(p, national.closed(p, year, issued, today)) for p in Province.objects.order_by("name")]
+    provinces = national.province_states(year)
     files = list(report_services.national_files(year)[:20])
     return render(
         request,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from agencies import stamps
-from agencies.models import DEFAULT_DOST_NAME, AgencyVersion, Category, Obligation, Province, Reorganisation
+from agencies.models import AgencyVersion, Category, Obligation, Province, Reorganisation
 from agencies.selectors import counts_by_rule, existing_on, registry_rows
 from migrations_tracker import selectors as qms
 from migrations_tracker.models import NONE, Announcement, Attendance, Campaign, Milestone
@@ -205,9 +205,7 @@ def _annual_figures(province: Province, year: int) -> dict:
         )
     return {
         "province": province.name,
-        # The issuing body, when the province named its DOST otherwise (a new key only then: the figures of a
-        # province that did not, and so their fingerprints, are as before).
-        **({"issuer": province.dost_name} if province.dost_name != DEFAULT_DOST_NAME else {}),
+        **province.renamed_issuer(),  # the issuing body, when the province named its DOST otherwise
         "year": year,
         "as_of": on.strftime("%d/%m/%Y"),
         "period_start": start.strftime("%d/%m/%Y"),

@@ -10,7 +10,6 @@ counted as zero.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 
@@ -23,7 +22,7 @@ from iso_tracker.spreadsheets import safe_cell, safe_row
 
 from ..models import AnnualReport
 from .data import annual_figures, period
-from .render import ANNEX_CHUNK, Parts, _document, _docx_font, _docx_grid, _docx_no_borders, _in_vietnamese
+from .render import Parts, _docx_font, _docx_grid, _docx_no_borders, _in_vietnamese, annexed_pdf
 
 ISSUER_TOP = "Bộ Khoa học và Công nghệ"
 ISSUER = "Ủy ban Tiêu chuẩn Đo lường Chất lượng Quốc gia"
@@ -43,16 +42,21 @@ COLUMNS = (
 )
 
 
-def closed(province: Province, year: int, issued: dict[int, bool], today: datetime.date) -> bool:
-    """The province has closed `year`: its reporting period is over and its annual report is issued."""
-    return period(province, year)[1] < today and issued.get(province.pk, False)
-
-
 def _issued(year: int) -> dict[int, bool]:
     return {
         report.province_id: bool(report.number and report.signer)
         for report in AnnualReport.objects.filter(year=year).only("province_id", "number", "signer")
     }
+
+
+def province_states(year: int) -> list[tuple[Province, bool]]:
+    """Every province, by name, and whether it has closed `year`: its reporting period is over and its
+    annual report is issued (a number and a signer)."""
+    today, issued = timezone.localdate(), _issued(year)
+    return [
+        (province, period(province, year)[1] < today and issued.get(province.pk, False))
+        for province in Province.objects.order_by("name")
+    ]
 
 
 def version(year: int) -> str | None:
@@ -70,10 +74,8 @@ def version(year: int) -> str | None:
 
 def figures(year: int) -> dict:
     """Every province's row and the national total, and the agencies of every province for the annex."""
-    today = timezone.localdate()
-    issued = _issued(year)
     rows, annex, headers = [], [], None
-    for province in Province.objects.order_by("name"):
+    for province, closed in province_states(year):
         own = annual_figures(province, year, language="vi")
         obligations = [total for _label, total, _then in own["by_obligation"]]  # mandatory, encouraged
         values = {
@@ -89,7 +91,7 @@ def figures(year: int) -> dict:
             "spent": own["spent"],
         }
         rows.append(
-            {"province": province.name, "code": province.code, "closed": closed(province, year, issued, today)}
+            {"province": province.name, "code": province.code, "closed": closed}
             | {"values": [values[key] for key, _label in COLUMNS], "as_of": own["as_of"]}
         )
         headers = headers or ["Tỉnh, thành phố", *own["annex_headers"]]
@@ -97,7 +99,7 @@ def figures(year: int) -> dict:
     total = [sum(row["values"][i] for row in rows) for i in range(len(COLUMNS))]
     return {
         "year": year,
-        "made_on": today.strftime("%d/%m/%Y"),
+        "made_on": timezone.localdate().strftime("%d/%m/%Y"),
         "columns": [label for _key, label in COLUMNS],
         "rows": rows,
         "total": total,
@@ -107,35 +109,18 @@ def figures(year: int) -> dict:
     }
 
 
-def parts_needed(national: dict) -> int:
-    annex = len(national["annex"])
-    return 1 if annex <= ANNEX_CHUNK else 1 + -(-annex // ANNEX_CHUNK)
-
-
 def _context(national: dict) -> dict:
     return {"f": national, "issuer_top": ISSUER_TOP, "issuer": ISSUER, "place": PLACE}
 
 
 @_in_vietnamese
 def render_pdf(national: dict, out, *, parts: Parts | None = None) -> None:
-    """The national report as PDF; the annex of every agency in parts of ANNEX_CHUNK (memory of one part),
-    each kept as it is made when `parts` is given (the reports worker)."""
-    if parts is None:
-        with Parts.temporary(parts_needed(national)) as parts:
-            render_pdf(national, out, parts=parts)
-        return
-    annex = national["annex"]
-    whole = parts.total == 1
-    html = render_to_string("inspections/pdf/national_report.html", _context(national) | {"include_annex": whole})
-    next_page = 1 + parts.add(0, lambda: _document(html))
-    for number, start in enumerate(range(0, len(annex), ANNEX_CHUNK) if not whole else [], start=1):
+    """The national report as PDF; the annex of every agency in parts when long (`annexed_pdf`)."""
 
-        def make(start=start, first_page=next_page):
-            part = {"f": national, "rows": annex[start : start + ANNEX_CHUNK], "heading": start == 0}
-            return _document(render_to_string("inspections/pdf/annex_part.html", part | {"first_page": first_page}))
+    def body(annex: bool) -> str:
+        return render_to_string("inspections/pdf/national_report.html", _context(national) | {"include_annex": annex})
 
-        next_page += parts.add(number, make)
-    parts.join(out)
+    annexed_pdf(national, out, body, parts=parts)
 
 
 @_in_vietnamese

@@ -189,29 +189,30 @@ class Parts:
 
 
 def pdf_parts(figures: dict) -> int:
-    """How many parts the report's PDF is laid out in: the body, then the annex in parts of ANNEX_CHUNK."""
+    """How many parts a document with an annex (the annual report, the national report) is laid out in: the
+    body, then the annex in parts of ANNEX_CHUNK."""
     annex = len(figures["annex"])
     return 1 if annex <= ANNEX_CHUNK else 1 + -(-annex // ANNEX_CHUNK)
 
 
-@_in_vietnamese
-def render_pdf(figures: dict, narrative: dict, out, *, parts: Parts | None = None) -> None:
-    """The report as PDF. A long annex is laid out in parts of ANNEX_CHUNK agencies, each written to its
-    own file and joined (pdfunite), page numbers carried on, so memory stays that of one part. With
-    `parts` (the reports worker), each part is kept as it is made and a render resumes where it stopped."""
+def annexed_pdf(figures: dict, out, body, *, parts: Parts | None = None) -> None:
+    """A document whose body (`body(include_annex)`: its HTML) ends with the annex of `figures["annex"]`. A
+    long annex is laid out in parts of ANNEX_CHUNK agencies, each written to its own file and joined
+    (pdfunite), page numbers carried on, so memory stays that of one part. With `parts` (the reports
+    worker), each part is kept as it is made and a render resumes where it stopped."""
     annex = figures["annex"]
     if parts is None:
         if len(annex) <= ANNEX_CHUNK:
-            _document(render_html(figures, narrative)).write_pdf(out)
+            _document(body(True)).write_pdf(out)
             return
         with Parts.temporary(pdf_parts(figures)) as parts:
-            render_pdf(figures, narrative, out, parts=parts)
+            annexed_pdf(figures, out, body, parts=parts)
         return
     if parts.total == 1:
-        parts.add(0, lambda: _document(render_html(figures, narrative)))
+        parts.add(0, lambda: _document(body(True)))
         parts.join(out)
         return
-    next_page = 1 + parts.add(0, lambda: _document(render_html(figures, narrative, include_annex=False)))
+    next_page = 1 + parts.add(0, lambda: _document(body(False)))
     for number, start in enumerate(range(0, len(annex), ANNEX_CHUNK), start=1):
 
         def make(start=start, first_page=next_page):
@@ -228,6 +229,12 @@ def render_pdf(figures: dict, narrative: dict, out, *, parts: Parts | None = Non
 
         next_page += parts.add(number, make)
     parts.join(out)
+
+
+@_in_vietnamese
+def render_pdf(figures: dict, narrative: dict, out, *, parts: Parts | None = None) -> None:
+    """The report as PDF, its annex in parts when long (`annexed_pdf`)."""
+    annexed_pdf(figures, out, lambda annex: render_html(figures, narrative, include_annex=annex), parts=parts)
 
 
 @_in_vietnamese

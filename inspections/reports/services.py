@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies import stamps
-from agencies.models import DEFAULT_DOST_NAME, Province, User
+from agencies.models import Province, User
 from agencies.selectors import large_provinces
 from iso_tracker.permissions import SYSTEM, require
 
@@ -153,12 +153,9 @@ def plan_fingerprint(plan: InspectionPlan) -> str:
     rows = plan.entries.order_by("pk").values_list(
         "agency__name", "mode", "planned_date", "team", "budget_vnd", "override_reason"
     )
-    # The issuing body in its header, when the province named its DOST otherwise (only then: the plans of
-    # a province that did not keep their fingerprints).
-    issuer = plan.province.dost_name
-    header = {} if issuer == DEFAULT_DOST_NAME else {"issuer": issuer}
     return fingerprint(
-        {"entries": list(rows), **header}, {"plan": [plan.pk, plan.year, plan.approval_decision, plan.approved_on]}
+        {"entries": list(rows), **plan.province.renamed_issuer()},
+        {"plan": [plan.pk, plan.year, plan.approval_decision, plan.approved_on]},
     )
 
 
@@ -269,9 +266,7 @@ def _render(item: ReportFile, handle) -> str:
         from . import national
 
         if item.format == ReportFile.Format.PDF:
-            folder = parts_folder(item)
-            content = _pinned(folder, lambda: national.figures(item.national_year))
-            parts = _resumable(item, folder, national.parts_needed(content))
+            content, parts = _in_parts(item, lambda: national.figures(item.national_year), pdf_parts)
             national.render_pdf(content, handle, parts=parts)
         else:
             national.RENDERERS[item.format](national.figures(item.national_year), handle)
@@ -282,15 +277,13 @@ def _render(item: ReportFile, handle) -> str:
         handle.write(summary_pdf(item.summary_of, item.summary_on))
         return f"tom-tat-{item.summary_of.code}-{item.summary_on:%Y-%m-%d}-{item.pk}.pdf"
     if item.plan_id:
-        folder = parts_folder(item)
-        content = _pinned(folder, lambda: plan_content(item.plan))
-        write_plan_pdf(item.plan, handle, parts=_resumable(item, folder, plan_parts(content)), content=content)
+        content, parts = _in_parts(item, lambda: plan_content(item.plan), plan_parts)
+        write_plan_pdf(item.plan, handle, parts=parts, content=content)
         return f"{item.plan.province.code}-mau-19-ke-hoach-kiem-tra-{item.plan.year}-{item.pk}.pdf"
     report = item.report
     if item.format == ReportFile.Format.PDF:
-        folder = parts_folder(item)
-        figures = _pinned(folder, lambda: annual_figures(report.province, report.year))
-        RENDERERS[item.format](figures, report.narrative(), handle, parts=_resumable(item, folder, pdf_parts(figures)))
+        figures, parts = _in_parts(item, lambda: annual_figures(report.province, report.year), pdf_parts)
+        RENDERERS[item.format](figures, report.narrative(), handle, parts=parts)
     else:
         RENDERERS[item.format](annual_figures(report.province, report.year), report.narrative(), handle)
     return f"bao-cao-{report.province.code}-{report.year}-{item.pk}.{item.format}"
@@ -308,6 +301,14 @@ class RenderPaused(Exception):
 def parts_folder(item: ReportFile) -> Path:
     """Where the parts of a long document are kept while it is made (removed once it is ready or failed)."""
     return Path(settings.MEDIA_ROOT) / "report-parts" / str(item.pk)
+
+
+def _in_parts(item: ReportFile, compute, count) -> tuple[dict, Parts]:
+    """The content of `item`'s document (`compute()`, pinned beside its parts) and its parts (`count(content)`
+    of them), kept under `parts_folder(item)` so that a render stopped midway resumes there."""
+    folder = parts_folder(item)
+    content = _pinned(folder, compute)
+    return content, _resumable(item, folder, count(content))
 
 
 def _resumable(item: ReportFile, folder: Path, total: int) -> Parts:
