@@ -31,6 +31,7 @@ from iso_tracker.pagination import paginate
 from iso_tracker.permissions import can, require
 
 from .forms import DisableForm, PasswordChangeForm, ReauthForm, TokenForm, UserAccountForm, UserSearchForm
+from .invitations import send_invitation
 from .models import User
 
 # A page with a form: shown by GET (and HEAD), submitted by POST; any other method is refused (405).
@@ -84,6 +85,8 @@ def _user_form(request: HttpRequest, account: User | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         messages.success(request, _("The account %(name)s was saved.") % {"name": saved.username})
+        if form.cleaned_data.get("invite"):
+            send_invitation(request, saved)
         return redirect("accounts:users")
     title = _("New account") if account is None else _("Account %(name)s") % {"name": account.username}
     return render(request, "registration/user_form.html", {"form": form, "title": title, "account": account})
@@ -103,6 +106,21 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if account.pk == request.user.pk:
         raise PermissionDenied(_("Your own role and status are changed by a colleague; your password on its own page."))
     return _user_form(request, account)
+
+
+@require_POST
+@login_required
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send an account its invitation again (a new one-time link), confirmed with one's own password."""
+    account = get_object_or_404(province_users(request.user), pk=pk)
+    if account.pk == request.user.pk:
+        raise PermissionDenied(_("Your own password is changed on its own page."))
+    form = ReauthForm(request.POST, request=request)
+    if form.is_valid():
+        send_invitation(request, account)
+    else:
+        messages.error(request, form.errors["your_password"][0])
+    return redirect("accounts:edit", account.pk)
 
 
 # --- Two-step sign-in (TOTP) ----------------------------------------------------------------

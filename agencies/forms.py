@@ -333,6 +333,11 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=gettext_lazy("At least 10 characters. Leave empty to keep the current password."),
     )
+    invite = forms.BooleanField(
+        label=gettext_lazy("E-mail an invitation instead: a link to choose their own password"),
+        required=False,
+        help_text=gettext_lazy("The link works once, for 7 days. The account needs an e-mail address."),
+    )
 
     class Meta:
         model = User
@@ -352,8 +357,9 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         self.fields["agency"].queryset = current_agencies(actor)
         self.fields["agency"].help_text = _("For an ISO secretary: the agency they work for.")
         if self.instance.pk is None:
-            self.fields["new_password"].required = True
-            self.fields["new_password"].help_text = _("At least 10 characters.")
+            self.fields["new_password"].help_text = _("At least 10 characters; or send an invitation below.")
+        else:  # an account that exists is invited again from its page
+            del self.fields["invite"]
         # The confirmation comes last.
         self.order_fields([name for name in self.fields if name != "your_password"] + ["your_password"])
 
@@ -362,6 +368,11 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         if cleaned.get("role") != User.Role.SECRETARY:
             cleaned["agency"] = None  # the model's own check asks a secretary for an agency
         password = cleaned.get("new_password")
+        if self.instance.pk is None and not password:
+            if not cleaned.get("invite"):
+                self.add_error("new_password", _("Type a password, or send an invitation."))
+            elif not cleaned.get("email") and "email" not in self.errors:
+                self.add_error("email", _("An invitation is sent to this address: type it."))
         if password:
             try:
                 password_validation.validate_password(password, self.instance)
@@ -374,6 +385,8 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
         user.province_id = self.actor.province_id
         if self.cleaned_data.get("new_password"):
             user.set_password(self.cleaned_data["new_password"])
+        elif user.pk is None:  # invited: no password until they choose one through the link
+            user.set_unusable_password()
         if commit:
             user.save()
         return user

@@ -409,6 +409,53 @@ class User(AbstractUser):
         return f"{self.last_name} {self.first_name}".strip()
 
 
+class ApiToken(models.Model):
+    """A personal API token (issue 18): made and revoked by its owner on their profile page, shown once,
+    kept only as its SHA-256 digest; it acts as its owner (the same scopes and rules as the web), read
+    only if so made, until it expires or is revoked."""
+
+    PREFIX = "isot_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, help_text=_("What it is for, e.g. the e-ISO software."))
+    lookup = models.CharField(max_length=12, editable=False)  # shown in the list: which token this is
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    read_only = models.BooleanField(_("read only"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.PREFIX}{self.lookup}…)"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user: User, name: str, read_only: bool, expires_at: datetime.datetime) -> tuple[ApiToken, str]:
+        """A new token and its text, which is shown once and never stored."""
+        import secrets
+
+        lookup = secrets.token_hex(4)
+        text = f"{cls.PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
+        token = cls.objects.create(
+            user=user, name=name, lookup=lookup, digest=cls.digest_of(text), read_only=read_only, expires_at=expires_at
+        )
+        return token, text
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
 def _document_path(instance: Document, filename: str) -> str:
     # A server-generated name: the uploader's file name is kept only as data, never as a path.
     return f"documents/{instance.agency_id}/{instance.uuid.hex}"

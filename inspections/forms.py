@@ -9,7 +9,7 @@ from agencies.picker import AgencyField
 from iso_tracker.bounds import FIRST_YEAR, LAST_YEAR
 from migrations_tracker.forms import EvidenceMixin
 
-from .models import AnnualReport, Check, Finding, Inspection, Mode, PlanEntry, ReportingRound
+from .models import AnnualReport, Check, Finding, Inspection, Mode, NationalReport, PlanEntry, ReportingRound
 from .sections import SECTION_KEYS, SECTIONS
 
 
@@ -161,6 +161,13 @@ class NarrativeForm(forms.ModelForm):
         model = AnnualReport
         fields = ["number", "assessment", "difficulties", "proposals", "signer", "signer_title"]
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ("assessment", "difficulties", "proposals")}
+
+
+class NationalNarrativeForm(NarrativeForm):
+    """The Ministry's part of the national report."""
+
+    class Meta(NarrativeForm.Meta):
+        model = NationalReport
 
 
 class ReportingPeriodForm(forms.ModelForm):

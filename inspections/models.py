@@ -384,6 +384,34 @@ class AnnualReport(models.Model):
         }
 
 
+class NationalReport(models.Model):
+    """The Ministry's part of the year's national report: its number, assessment and signer (issue 17); the
+    figures are every province's own."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    number = models.CharField(_("number and symbol"), max_length=100, blank=True, help_text=_("e.g. 45/BC-TĐC"))
+    assessment = models.TextField(_("general assessment"), blank=True)
+    difficulties = models.TextField(_("difficulties"), blank=True)
+    proposals = models.TextField(_("proposals"), blank=True)
+    signer = models.CharField(_("signed by"), max_length=120, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=120, blank=True, default="CHỦ NHIỆM")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("national report")
+        verbose_name_plural = _("national reports")
+
+    def __str__(self) -> str:
+        return str(_("National report %(year)s") % {"year": self.year})
+
+    def get_absolute_url(self) -> str:
+        return reverse("qms:national_report", args=[self.year])
+
+    narrative = AnnualReport.narrative
+
+
 class ReportFile(models.Model):
     """One rendering of a report: queued → running → ready or failed, with its file and the data's hash."""
 

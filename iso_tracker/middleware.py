@@ -15,10 +15,14 @@ class PreferredLanguageMiddleware(LocaleMiddleware):
     """Vietnamese unless the user chose English with the switch (a cookie), whatever the browser asks.
 
     Django's LocaleMiddleware would follow the browser's Accept-Language; a provincial product is
-    Vietnamese first, so only an explicit choice changes the language."""
+    Vietnamese first, so only an explicit choice changes the language. The API (`/api/v1/`, and its
+    schema) is called by programs, which say what they want with Accept-Language: it is followed there
+    (Vietnamese when it names neither language)."""
 
     def process_request(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in dict(settings.LANGUAGES) and request.path.startswith(("/api/v1/", "/api/schema/")):
+            chosen = translation.get_language_from_request(request)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()

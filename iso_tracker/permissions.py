@@ -155,6 +155,11 @@ ACTIONS: dict[str, tuple[rules.Predicate, Any]] = {
     "national.view": (anyone | is_site_admin | is_ministry, _("The national figures are for Ministry staff.")),
     # The national report: a document of the Ministry's, made from every province's figures.
     "national.report": (anyone | is_ministry, _("The national report is made by Ministry staff.")),
+    # Recording anything through the API: the roles that record (each record still asks its own rule).
+    "api.write": (
+        anyone | is_site_admin | is_dost | is_secretary,
+        _("Leadership and Ministry staff read; they record nothing."),
+    ),
     # The registry: create agencies, import, reorganise; DOST staff of the province.
     "registry.manage": (anyone | dost_of_province, _("Only DOST staff can change the registry.")),
     # An agency's data and its QMS: DOST of the province, or the agency's own secretary.

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
     "agencies",
     "migrations_tracker",
     "inspections",
@@ -252,6 +254,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "sent-mail"))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# An invitation's link to choose a password (agencies.invitations) works this long, and once.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 7
 # A delivery run holds each reminder for this many seconds, renewed while it works; a run that dies is
 # taken over once it ends. Delivery's SMTP timeout is kept below it, so a send never outlives its hold.
 REMINDER_LEASE_SECONDS = max(env_int("REMINDER_LEASE_SECONDS", 30), 2)
@@ -329,6 +333,54 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [_SELF],
         "frame-ancestors": [_NONE],
     },
+}
+
+# The REST API (issue 18, iso_tracker.api): personal tokens or the session; pages by cursor; JSON only;
+# throttled per user (API_RATE) and per address before sign-in (API_ANON_RATE).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "iso_tracker.api.auth.TokenAuthentication",
+        "iso_tracker.api.auth.SessionWithoutSecondStep",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["iso_tracker.api.auth.ApiAccess"],
+    "DEFAULT_PAGINATION_CLASS": "iso_tracker.api.auth.ByPk",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE", "600/minute"),
+        "anon": os.environ.get("API_ANON_RATE", "60/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "iso_tracker.api.base.handle",
+    "DATE_FORMAT": "%Y-%m-%d",
+    "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ISO Tracker API",
+    "DESCRIPTION": (
+        "How state agencies apply their QMS under TCVN ISO 9001: the registry, each agency's QMS, inspections "
+        "and findings. Authenticate with a personal token (Authorization: Bearer isot_…), made on your profile "
+        "page. Errors are JSON, in Vietnamese or English by Accept-Language."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",  # each resource its own group (tag) in the schema and the docs page
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "iso_tracker.api.schema.error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 # Optional second factor (TOTP, django-otp) for DOST and leadership accounts.

@@ -665,9 +665,14 @@ def national_go(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def national_report(request: HttpRequest, year: int) -> HttpResponse:
-    """The national report of a year (Ministry staff): which provinces have closed the year, "Make" a
-    PDF, Excel or Word version (on the reports queue, once per version of the data), every version made."""
-    from inspections.models import ReportFile
+    """The national report of a year (Ministry staff): which provinces have closed the year, the Ministry's
+    number, assessment and signer, "Make" a PDF, Excel or Word version (on the reports queue, once per
+    version of the data), every version made."""
+    from django.core.exceptions import ValidationError
+
+    from agencies.forms import add_service_errors
+    from inspections.forms import NationalNarrativeForm
+    from inspections.models import NationalReport, ReportFile
     from inspections.reports import national
     from inspections.reports import services as report_services
     from inspections.reports.views import queue_version
@@ -675,13 +680,25 @@ def national_report(request: HttpRequest, year: int) -> HttpResponse:
 
     require(request.user, "national.view")
     year_or_404(year)
+    report = NationalReport.objects.filter(year=year).first() or NationalReport(year=year)
+    typed = request.method == "POST" and "format" not in request.POST
+    form = NationalNarrativeForm(request.POST if typed else None, instance=report)
     if request.method == "POST":
         require(request.user, "national.report")
+        if "format" in request.POST:
 
-        def make(kind: str) -> ReportFile:
-            return report_services.national_generate(year=year, kind=kind, actor=request.user)
+            def make(kind: str) -> ReportFile:
+                return report_services.national_generate(year=year, kind=kind, actor=request.user)
 
-        return queue_version(request, make, redirect("qms:national_report", year))
+            return queue_version(request, make, redirect("qms:national_report", year))
+        if form.is_valid():
+            try:
+                report_services.national_narrative_update(year=year, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The changes were saved."))
+                return redirect("qms:national_report", year)
     provinces = national.province_states(year)
     files = list(report_services.national_files(year)[:20])
     return render(
@@ -695,5 +712,8 @@ def national_report(request: HttpRequest, year: int) -> HttpResponse:
             "in_progress": any(f.status in ("queued", "running") for f in files),
             "may_make": can(request.user, "national.report"),
             "formats": ReportFile.Format.choices,
+            "form": form,
+            "final": bool(report.pk and report.number and report.signer),
         },
+        status=400 if form.is_bound and form.errors else 200,
     )

@@ -5,7 +5,9 @@ provinces, a sheet of every agency) and .docx; rendered on the reports queue onc
 Each province's row is its own annual report's figures (`annual_figures`, the same numbers its DOST
 reports), so the national total is their sum. A province that has not closed its year (its reporting
 period still running, or its annual report not issued: no number or signer) is marked, never left out or
-counted as zero.
+counted as zero; one with no agency in the year (it joined later) is marked as having no data. The
+Ministry's number, assessment and signer (`NationalReport`) make it final: without a number and a signer
+it is a draft ("DỰ THẢO").
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from agencies import stamps
 from agencies.models import Province
 from iso_tracker.spreadsheets import safe_cell, safe_row
 
-from ..models import AnnualReport
+from ..models import AnnualReport, NationalReport
 from .data import annual_figures, period
 from .render import Parts, _docx_font, _docx_grid, _docx_no_borders, _in_vietnamese, annexed_pdf
 
@@ -59,16 +61,22 @@ def province_states(year: int) -> list[tuple[Province, bool]]:
     ]
 
 
+def narrative(year: int) -> dict:
+    """The Ministry's part of the report of `year` (empty until it is written)."""
+    return (NationalReport.objects.filter(year=year).first() or NationalReport(year=year)).narrative()
+
+
 def version(year: int) -> str | None:
     """The version of the data the national report of `year` is made from (the data's tokens, each
-    province's name, issuing body and period, whether its report is issued, and today, since a period may
-    end): the report is made once per version. None when the database has no stamps yet."""
+    province's name, issuing body and period, whether its report is issued, the Ministry's text, and today,
+    since a period may end): the report is made once per version. None when the database has no stamps."""
     tokens = [stamps.token(area) for area in (stamps.REGISTRY, stamps.INSPECTIONS, stamps.QMS)]
     if None in tokens:
         return None
     provinces = Province.objects.order_by("pk").values_list("pk", "name", "dost_name", "reporting_period")
     issued = sorted(_issued(year).items())
-    payload = f"{year}|{'|'.join(tokens)}|{list(provinces)}|{issued}|{timezone.localdate().isoformat()}"
+    text = sorted(narrative(year).items())
+    payload = f"{year}|{'|'.join(tokens)}|{list(provinces)}|{issued}|{text}|{timezone.localdate().isoformat()}"
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -91,11 +99,13 @@ def figures(year: int) -> dict:
             "spent": own["spent"],
         }
         rows.append(
-            {"province": province.name, "code": province.code, "closed": closed}
+            {"province": province.name, "code": province.code, "closed": closed, "empty": not own["total"]}
             | {"values": [values[key] for key, _label in COLUMNS], "as_of": own["as_of"]}
         )
         headers = headers or ["Tỉnh, thành phố", *own["annex_headers"]]
         annex += [[province.name, *row] for row in own["annex"]]
+    for row in rows:  # (*) figures so far, (**) no data: the province had no agency in the year
+        row["mark"] = "" if row["closed"] else "(**)" if row["empty"] else "(*)"
     total = [sum(row["values"][i] for row in rows) for i in range(len(COLUMNS))]
     return {
         "year": year,
@@ -103,14 +113,25 @@ def figures(year: int) -> dict:
         "columns": [label for _key, label in COLUMNS],
         "rows": rows,
         "total": total,
-        "open": [row["province"] for row in rows if not row["closed"]],
+        "open": [row["province"] for row in rows if not row["closed"] and not row["empty"]],
+        "empty": [row["province"] for row in rows if row["empty"]],
+        "n": narrative(year),
         "annex_headers": headers or ["Tỉnh, thành phố"],
         "annex": annex,
     }
 
 
 def _context(national: dict) -> dict:
-    return {"f": national, "issuer_top": ISSUER_TOP, "issuer": ISSUER, "place": PLACE}
+    rows = [row | {"cells": _cells(row)} for row in national["rows"]]
+    return {
+        "f": national | {"rows": rows},
+        "n": national["n"],
+        "notes": notes(national),
+        "sections": [(heading, national["n"].get(key) or "") for heading, key in SECTIONS],
+        "issuer_top": ISSUER_TOP,
+        "issuer": ISSUER,
+        "place": PLACE,
+    }
 
 
 @_in_vietnamese
@@ -132,7 +153,8 @@ def render_xlsx(national: dict, out) -> None:
     sheet.append([safe_cell(f"Tình hình áp dụng HTQLCL theo TCVN ISO 9001 năm {national['year']}")])
     sheet.append(safe_row(["Tỉnh, thành phố", *national["columns"], "Đã chốt số liệu năm"]))
     for row in national["rows"]:
-        sheet.append(safe_row([row["province"], *row["values"], "có" if row["closed"] else "chưa"]))
+        state = "có" if row["closed"] else "chưa có dữ liệu" if row["empty"] else "chưa"
+        sheet.append(safe_row([row["province"], *row["values"], state]))
     sheet.append(safe_row(["Toàn quốc", *national["total"], ""]))
     agencies = book.create_sheet("Các cơ quan")
     agencies.append(safe_row(national["annex_headers"]))
@@ -155,12 +177,20 @@ def render_docx(national: dict, out) -> None:
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(29.7), Cm(21.0)
     section.left_margin, section.right_margin = Cm(2), Cm(1.5)
+    if not (national["n"].get("number") and national["n"].get("signer")):
+        draft = document.add_paragraph()
+        draft.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _docx_font(draft.add_run("DỰ THẢO"), 12, bold=True)
     header = document.add_table(rows=1, cols=2)
     _docx_no_borders(header)
     for cell, lines in zip(
         header.rows[0].cells,
         [
-            [(ISSUER_TOP.upper(), False), (ISSUER.upper(), True), ("Số: ……/BC-TĐC", False)],
+            [
+                (ISSUER_TOP.upper(), False),
+                (ISSUER.upper(), True),
+                (f"Số: {national['n'].get('number') or '……/BC-TĐC'}", False),
+            ],
             [
                 ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", True),
                 ("Độc lập - Tự do - Hạnh phúc", True),
@@ -183,23 +213,53 @@ def render_docx(national: dict, out) -> None:
         paragraph = document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _docx_font(paragraph.add_run(text), 13, bold=bold)
-    marked = [
-        [row["province"] + ("" if row["closed"] else " (*)"), *(f"{v:,}".replace(",", ".") for v in row["values"])]
-        for row in national["rows"]
-    ]
+    marked = [[f"{row['province']} {row['mark']}".strip(), *(_cells(row))] for row in national["rows"]]
     total = ["Toàn quốc", *(f"{v:,}".replace(",", ".") for v in national["total"])]
     widths = [3.6] + [2.2] * len(national["columns"])
     _docx_grid(document, [["Tỉnh, thành phố", *national["columns"]], *marked, total], widths, 10, header=True)
-    if national["open"]:
-        paragraph = document.add_paragraph()
-        _docx_font(
-            paragraph.add_run(
-                "(*) Tỉnh chưa chốt số liệu năm (số liệu đến ngày lập báo cáo): " + ", ".join(national["open"])
-            ),
-            11,
-            italic=True,
-        )
+    for note in notes(national):
+        _docx_font(document.add_paragraph().add_run(note), 11, italic=True)
+    n = national["n"]
+    for heading, key in SECTIONS:
+        _docx_font(document.add_paragraph().add_run(heading), 13, bold=True)
+        for line in (n.get(key) or "…").splitlines() or ["…"]:
+            _docx_font(document.add_paragraph().add_run(line), 13)
+    sign = document.add_paragraph()
+    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _docx_font(sign.add_run(n.get("signer_title") or "CHỦ NHIỆM"), 13, bold=True)
+    if n.get("signer"):
+        name = document.add_paragraph()
+        name.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _docx_font(name.add_run(n["signer"]), 13, bold=True)
     document.save(out)
+
+
+def _cells(row: dict) -> list[str]:
+    """A province's figures as printed: "—" where it has no data for the year."""
+    return ["—" if row["empty"] else f"{v:,}".replace(",", ".") for v in row["values"]]
+
+
+SECTIONS = (
+    ("1. Đánh giá chung", "assessment"),
+    ("2. Khó khăn, vướng mắc", "difficulties"),
+    ("3. Kiến nghị, đề xuất", "proposals"),
+)
+
+
+def notes(national: dict) -> list[str]:
+    """The footnotes of the provinces' table: those marked (*) and (**)."""
+    year, found = national["year"], []
+    if national["open"]:
+        found.append(
+            f"(*) Tỉnh, thành phố chưa chốt số liệu năm {year} (kỳ báo cáo chưa kết thúc hoặc báo cáo năm chưa "
+            f"ban hành): số liệu đến ngày lập báo cáo. {', '.join(national['open'])}."
+        )
+    if national["empty"]:
+        found.append(
+            f"(**) Tỉnh, thành phố chưa có dữ liệu năm {year} trên ISO Tracker (chưa có cơ quan nào trong danh "
+            f"sách của năm): {', '.join(national['empty'])}."
+        )
+    return found
 
 
 RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx, "docx": render_docx}

@@ -26,7 +26,7 @@ from agencies.selectors import large_provinces
 from iso_tracker.permissions import SYSTEM, require
 
 from ..documents import plan_content, plan_parts, write_plan_pdf
-from ..models import AnnualReport, InspectionPlan, ReportFile
+from ..models import AnnualReport, InspectionPlan, NationalReport, ReportFile
 from .data import annual_figures, fingerprint
 from .render import RENDERERS, Parts, pdf_parts
 
@@ -50,6 +50,18 @@ def reporting_period_set(*, province: Province, reporting_period: str, actor: Us
 
 def narrative_update(*, report: AnnualReport, actor: User, **fields) -> AnnualReport:
     require(actor, "inspections.manage", report)
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.full_clean()
+    report.save()
+    return report
+
+
+@transaction.atomic
+def national_narrative_update(*, year: int, actor: User, **fields) -> NationalReport:
+    """The Ministry's number, assessment and signer of the national report of `year`."""
+    require(actor, "national.report")
+    report = NationalReport.objects.select_for_update().filter(year=year).first() or NationalReport(year=year)
     for name, value in fields.items():
         setattr(report, name, value)
     report.full_clean()

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from agencies.models import Category, Province, User
 from agencies.tests.factories import make_agency, make_user
-from inspections.models import AnnualReport, ReportFile
+from inspections.models import AnnualReport, NationalReport, ReportFile
 from inspections.reports import national, services
 from inspections.reports.data import annual_figures
 
@@ -100,3 +100,59 @@ def test_a_province_s_staff_neither_make_nor_download_it(two_provinces, ministry
     assert ReportFile.objects.filter(national_year=2019).count() == 1
     assert ministry.post(url, {"format": "exe"}).status_code == 302  # refused with a message, nothing queued
     assert ReportFile.objects.filter(national_year=2019).count() == 1
+
+
+def test_a_province_with_no_agency_in_the_year_is_marked_as_having_no_data(two_provinces):
+    import datetime
+
+    lang_son = Province.objects.create(code="20", name="Lạng Sơn")
+    make_agency(lang_son, code="LS1", name="Sở thử Lạng Sơn", established_on=datetime.date(2026, 3, 1))
+    figures = national.figures(2019)
+    row = next(row for row in figures["rows"] if row["code"] == "20")
+    assert row["empty"] and row["mark"] == "(**)" and figures["empty"] == ["Lạng Sơn"]
+    assert figures["open"] == ["Bắc Kạn"], "a province with no data is not one with figures so far"
+    pdf = io.BytesIO()
+    national.render_pdf(figures, pdf)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.getvalue(), capture_output=True, check=True).stdout
+    text = " ".join(text.decode().split())
+    assert "Lạng Sơn (**)" in text and "chưa có dữ liệu năm 2019" in text
+    assert "Bắc Kạn (*)" in text
+
+
+def test_the_ministry_s_number_and_signer_make_the_report_final(two_provinces, ministry):
+    url = reverse("qms:national_report", args=[2019])
+    from docx import Document
+
+    draft = Document(io.BytesIO(national.render_bytes("docx", national.figures(2019))))
+    assert "DỰ THẢO" in "\n".join(p.text for p in draft.paragraphs)
+    before = national.version(2019)
+    page = ministry.get(url).content.decode()
+    assert 'value="CHỦ NHIỆM"' in page and "DỰ THẢO" in page.split('data-testid="national-final"')[1][:200]
+    typed = {"number": "", "assessment": "Các tỉnh đã áp dụng.", "signer": "Nguyễn Văn B", "signer_title": "CHỦ NHIỆM"}
+    typed["signer_title"] = "x" * 200  # too long: the form comes back with a message and what was typed
+    refused = ministry.post(url, typed, HTTP_ACCEPT_LANGUAGE="vi")
+    assert refused.status_code == 400 and "Các tỉnh đã áp dụng." in refused.content.decode()
+    assert not NationalReport.objects.exists()
+    typed |= {"number": "45/BC-TĐC", "signer_title": "CHỦ NHIỆM"}
+    assert ministry.post(url, typed).status_code == 302
+    assert NationalReport.objects.get(year=2019).number == "45/BC-TĐC"
+    assert national.version(2019) != before, "the Ministry's text is part of the version"
+    assert 'data-testid="national-final"' in ministry.get(url).content.decode()
+
+    pdf = io.BytesIO()
+    national.render_pdf(national.figures(2019), pdf)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.getvalue(), capture_output=True, check=True).stdout
+    text = text.decode()
+    assert "Số: 45/BC-TĐC" in text and "Nguyễn Văn B" in text and "Các tỉnh đã áp dụng." in text
+    assert "DỰ THẢO" not in text
+
+    document = Document(io.BytesIO(national.render_bytes("docx", national.figures(2019))))
+    words = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert "DỰ THẢO" not in words and "Nguyễn Văn B" in words and "Số: 45/BC-TĐC" in cells
+
+    for username in ("dost", "lanhdao", "tk.skhcn"):  # a province's staff never write it
+        client = Client()
+        client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
+        assert client.post(url, typed | {"number": "1/X"}).status_code == 403
+    assert NationalReport.objects.get(year=2019).number == "45/BC-TĐC"

@@ -1,6 +1,6 @@
-"""Issue 11, "zero 500s on bad input": every URL pattern of the matrix, visited as four signed-in roles
-with bad query parameters, bad form fields and path integers that cannot exist, answers below 500, and a
-refused request (403, 404, 405) writes nothing.
+"""Issue 11, "zero 500s on bad input": every URL pattern of the matrix, visited as five signed-in roles
+(Ministry staff among them, reading the province) with bad query parameters, bad form fields and path
+integers that cannot exist, answers below 500, and a refused request (403, 404, 405) writes nothing.
 
 The database is the matrix's world (built once for this module, rolled back at its end). PostgreSQL
 refuses a NUL character in any text it is sent, SQLite does not: so every request here runs with a guard
@@ -33,7 +33,7 @@ from . import test_url_matrix as matrix
 
 world = matrix.world  # the matrix's module-scoped world, built (once) for this module too
 
-ROLES = ("dost", "leadership", "secretary", "foreign_dost")
+ROLES = ("dost", "leadership", "secretary", "foreign_dost", "ministry")
 HUGE = "x" * 1_000_000  # 1 MB
 BAD = [
     "",
@@ -62,7 +62,7 @@ PARAMS = [
     "year", "as_of", "mode", "conclusion", "status", "severity", "overdue", "repeated", "state", "page", "q",
     "category", "parent", "locality", "version", "stage", "milestone", "kind", "next", "format", "recheck",
     "effective", "since", "until", "user", "from", "to", "actor", "key", "section", "job", "opt_out", "language",
-    "obligation",
+    "obligation", "agency", "province", "cursor", "page_size",
 ]  # fmt: skip
 MIXED = {name: BAD[i % len(BAD)] for i, name in enumerate(PARAMS)}
 REPEATED = {name: ["1", "abc"] for name in PARAMS} | {"page": ["1", "2"], "year": ["2019", "abc"]}
@@ -180,6 +180,8 @@ def clients(world, django_db_blocker):
         for role in ROLES:
             client = Client(raise_request_exception=False)
             client.force_login(world.users[role], backend="django.contrib.auth.backends.ModelBackend")
+            if role == "ministry":  # reading the agency's province, so its pages are fuzzed too
+                assert client.get(reverse("qms:national_go", args=[world.agency.province_id])).status_code == 302
             made[role] = client
     return made
 

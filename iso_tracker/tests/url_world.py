@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from agencies.models import Agency, ApplicationRule, Document, Province, Reorganisation, User
+from agencies.models import Agency, ApiToken, ApplicationRule, Document, Province, Reorganisation, User
 from agencies.tests.factories import make_agency, make_user
 from inspections.models import (
     AnnualReport,
@@ -22,7 +22,16 @@ from inspections.models import (
     ReportingRound,
     SelfReport,
 )
-from migrations_tracker.models import AdministrativeProcedure, Campaign, LegalChange, Process, ProcessRevision
+from migrations_tracker.models import (
+    AdministrativeProcedure,
+    Announcement,
+    Campaign,
+    LegalChange,
+    Process,
+    ProcessRevision,
+    QMSProfile,
+    Review,
+)
 from migrations_tracker.selectors import FLAGS
 from notifications.models import Notification, Reminder
 
@@ -100,6 +109,16 @@ def build_world() -> World:
         )
         revision = ProcessRevision.objects.create(legal_change=legal_change, process=process)
     procedure = AdministrativeProcedure.objects.filter(agency=agency).first()
+    profile = QMSProfile.objects.get_or_create(agency=agency)[0]
+    announcement = Announcement.objects.filter(agency=agency).first() or Announcement.objects.create(
+        agency=agency, decision_number="1/QĐ-MT", decision_date=datetime.date(2019, 5, 1), edition_id="2015", scope="x"
+    )
+    review = Review.objects.filter(agency=agency).first() or Review.objects.create(
+        agency=agency, kind="audit", date=datetime.date(2019, 6, 1)
+    )
+    token, _text = ApiToken.issue(
+        user=world.users["dost"], name="matrix", read_only=True, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
     reorganisation = Reorganisation.objects.filter(province=province).first()
     finding = Finding.objects.filter(inspection__agency=agency).first()
     onsite = Inspection.objects.filter(agency=agency).order_by("mode").first()
@@ -155,7 +174,20 @@ def build_world() -> World:
         "notifications:open": {"pk": notification.pk},
         "accounts:edit": {"pk": secretary.pk},
         "accounts:two_factor_reset": {"pk": secretary.pk},
+        "accounts:invite": {"pk": secretary.pk},
+        "invitation": {"uidb64": "MQ", "token": "bad-token"},
         "qms:national_go": {"pk": province.pk},
         "qms:national_report": {"year": 2019},
+        "token_revoke": {"pk": token.pk},
+        "api:agency-detail": a,
+        "api:qms-profile-detail": {"pk": profile.pk},
+        "api:announcement-detail": {"pk": announcement.pk},
+        "api:review-detail": {"pk": review.pk},
+        "api:procedure-detail": {"pk": procedure.pk},
+        "api:process-detail": {"pk": revision.process_id},
+        "api:inspection-detail": {"pk": inspection.pk},
+        "api:finding-detail": {"pk": finding.pk},
+        "api:finding-actions": {"pk": finding.pk},
+        "api:self-report-detail": {"pk": SelfReport.objects.get(round=round_, agency=agency).pk},
     }
     return world
