@@ -159,7 +159,7 @@ class NarrativeForm(forms.ModelForm):
 
     class Meta:
         model = AnnualReport
-        fields = ["number", "assessment", "difficulties", "proposals", "signer", "signer_title"]
+        fields = list(AnnualReport.FIELDS)
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ("assessment", "difficulties", "proposals")}
 
 

@@ -350,7 +350,28 @@ class InspectionEvidence(models.Model):
         return str(self.document)
 
 
-class AnnualReport(models.Model):
+class ReportText(models.Model):
+    """What the issuer writes in a report whose figures come from the data: its number, assessment,
+    difficulties, proposals and signer. Without a number and a signer the document is a draft."""
+
+    FIELDS = ("number", "assessment", "difficulties", "proposals", "signer", "signer_title")
+
+    number = models.CharField(_("number and symbol"), max_length=100, blank=True)
+    assessment = models.TextField(_("general assessment"), blank=True)
+    difficulties = models.TextField(_("difficulties"), blank=True)
+    proposals = models.TextField(_("proposals"), blank=True)
+    signer = models.CharField(_("signed by"), max_length=120, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=120, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def narrative(self) -> dict:
+        return {k: getattr(self, k) for k in self.FIELDS}
+
+
+class AnnualReport(ReportText):
     """The year's report of DOST to the provincial People's Committee: figures from the data, narrative by DOST."""
 
     province = models.ForeignKey(
@@ -358,12 +379,7 @@ class AnnualReport(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.CharField(_("number and symbol"), max_length=100, blank=True, help_text=_("e.g. 123/BC-SKHCN"))
-    assessment = models.TextField(_("general assessment"), blank=True)
-    difficulties = models.TextField(_("difficulties"), blank=True)
-    proposals = models.TextField(_("proposals"), blank=True)
-    signer = models.CharField(_("signed by"), max_length=120, blank=True)
     signer_title = models.CharField(_("signer's title"), max_length=120, blank=True, default="GIÁM ĐỐC")
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -378,24 +394,14 @@ class AnnualReport(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("inspections:annual_report", args=[self.year])
 
-    def narrative(self) -> dict:
-        return {
-            k: getattr(self, k) for k in ("number", "assessment", "difficulties", "proposals", "signer", "signer_title")
-        }
 
-
-class NationalReport(models.Model):
+class NationalReport(ReportText):
     """The Ministry's part of the year's national report: its number, assessment and signer (issue 17); the
     figures are every province's own."""
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     number = models.CharField(_("number and symbol"), max_length=100, blank=True, help_text=_("e.g. 45/BC-TĐC"))
-    assessment = models.TextField(_("general assessment"), blank=True)
-    difficulties = models.TextField(_("difficulties"), blank=True)
-    proposals = models.TextField(_("proposals"), blank=True)
-    signer = models.CharField(_("signed by"), max_length=120, blank=True)
     signer_title = models.CharField(_("signer's title"), max_length=120, blank=True, default="CHỦ NHIỆM")
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -408,8 +414,6 @@ class NationalReport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("qms:national_report", args=[self.year])
-
-    narrative = AnnualReport.narrative
 
 
 class ReportFile(models.Model):

@@ -37,18 +37,20 @@ def _type(spec: dict, node: dict) -> str:
     return node.get("format") or node.get("type") or "object"
 
 
-def _fields(spec: dict, node: dict, *, writing: bool) -> list[dict]:
+def _fields(spec: dict, node: dict) -> list[dict]:
+    """The fields a request body sends (read-only ones left out), as parameters "in" the body."""
     node = _resolve(spec, node)
     required = set(node.get("required", []))
     return [
         {
             "name": name,
+            "in": "body",
             "type": _type(spec, field),
             "required": name in required,
             "description": _resolve(spec, field).get("description", ""),
         }
         for name, field in node.get("properties", {}).items()
-        if not (writing and field.get("readOnly"))
+        if not field.get("readOnly")
     ]
 
 
@@ -75,9 +77,9 @@ def _operation(spec: dict, path: str, method: str, operation: dict) -> dict:
                 "description": p.get("description", ""),
             }
             for p in operation.get("parameters", [])
-        ],
+        ]
+        + (_fields(spec, body[media]["schema"]) if media else []),
         "media": list(body),
-        "body": _fields(spec, body[media]["schema"], writing=True) if media else [],
         "responses": answers,
     }
 
