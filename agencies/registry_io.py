@@ -137,20 +137,35 @@ class ImportResult:
 # ImportFileError (the file as a whole cannot be read) comes from iso_tracker.spreadsheets.
 
 
-def read_table(filename: str, content: bytes, required: list[str] = REQUIRED_HEADERS) -> list[dict[str, str]]:
-    """Rows of an uploaded .xlsx or .csv as dicts keyed by the stripped header text (the first non-blank
-    row), each cell stripped and unescaped. ImportFileError for a file too large, unreadable, without
-    the `required` columns, or with more than MAX_IMPORT_ROWS rows (found while reading, never after)."""
+def read_table(
+    filename: str,
+    content: bytes,
+    required: list[str] = REQUIRED_HEADERS,
+    *,
+    aliases: dict[str, str] | None = None,
+    header_within: int = 1,
+) -> list[dict[str, str]]:
+    """Rows of an uploaded .xlsx or .csv as dicts keyed by the stripped header text, each cell stripped and
+    unescaped. The header row is the first non-blank row, or the first of the `header_within` first ones
+    that has every `required` column (title rows above it are skipped, as in the national database's
+    exports); `aliases` renames header texts (another system's name for a column) to ours.
+    ImportFileError for a file too large, unreadable, without the `required` columns, or with more than
+    MAX_IMPORT_ROWS rows (found while reading, never after)."""
+    aliases = aliases or {}
     headers: list[str] | None = None
     rows = []
+    looked, missing = 0, []
     for raw in spreadsheets.read_rows(filename, content, max_rows=MAX_IMPORT_ROWS):
         cells = [cell_text(value) for value in raw]
         if not any(cell.strip() for cell in cells):
             continue
         if headers is None:
-            headers = [cell.strip() for cell in cells]
-            missing = [h for h in required if h not in headers]
-            if missing:
+            looked += 1
+            named = [aliases.get(cell.strip(), cell.strip()) for cell in cells]
+            missing = [h for h in required if h not in named]
+            if not missing:
+                headers = named
+            elif looked >= header_within:
                 raise ImportFileError(
                     _("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
                 )
@@ -158,6 +173,8 @@ def read_table(filename: str, content: bytes, required: list[str] = REQUIRED_HEA
         row = {h: unescape_cell(cells[i].strip()) if i < len(cells) else "" for i, h in enumerate(headers) if h}
         row[EXTRA_CELLS] = str(sum(1 for cell in cells[len(headers) :] if cell.strip()))
         rows.append(row)
+    if headers is None and missing:
+        raise ImportFileError(_("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)})
     if headers is None:
         raise ImportFileError(_("The file is empty."))
     return rows

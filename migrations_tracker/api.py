@@ -112,7 +112,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AdministrativeProcedure
-        fields = ["id", "agency", "code", "name", "field", "legal_basis"]
+        fields = ["id", "agency", "code", "national_code", "name", "field", "legal_basis"]
         validators = []  # the service checks the code is new in the agency (the model's own message)
 
 

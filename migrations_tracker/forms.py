@@ -87,7 +87,7 @@ class AnnouncementForm(EvidenceMixin, forms.ModelForm):
 class ProcedureForm(forms.ModelForm):
     class Meta:
         model = AdministrativeProcedure
-        fields = ["code", "name", "field", "legal_basis"]
+        fields = ["code", "national_code", "name", "field", "legal_basis"]
         widgets = {"legal_basis": forms.Textarea(attrs={"rows": 2})}
 
 

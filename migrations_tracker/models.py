@@ -7,6 +7,8 @@ to a province; the editions of the standard are one national list.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -150,9 +152,31 @@ class Announcement(models.Model):
         return f"{self.decision_number} ({self.edition})"
 
 
+# A procedure's code in the national database of administrative procedures: 1.001612.000.00.00.H01.
+NATIONAL_CODE = RegexValidator(
+    r"^[0-9]\.[0-9]{6}\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$",
+    _("A national code looks like 1.001612.000.00.00.H01."),
+)
+
+
+def is_national_code(text: str) -> bool:
+    try:
+        NATIONAL_CODE(text)
+    except ValidationError:
+        return False
+    return True
+
+
 class AdministrativeProcedure(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="procedures", verbose_name=_("agency"))
     code = models.CharField(_("code"), max_length=50)
+    national_code = models.CharField(
+        _("national code"),
+        max_length=30,
+        blank=True,
+        validators=[NATIONAL_CODE],
+        help_text=_("Its code in the national database of administrative procedures, e.g. 1.001612.000.00.00.H01."),
+    )
     name = models.CharField(_("name"), max_length=500)
     field = models.CharField(_("field"), max_length=200, blank=True)
     legal_basis = models.TextField(_("legal basis"), blank=True)
@@ -167,8 +191,15 @@ class AdministrativeProcedure(models.Model):
                 fields=["agency", "code"],
                 name="procedure_code_unique_in_agency",
                 violation_error_message=_("This agency already has a procedure with this code."),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["agency", "national_code"],
+                condition=~Q(national_code=""),
+                name="procedure_national_code_unique_in_agency",
+                violation_error_message=_("This agency already has a procedure with this national code."),
+            ),
         ]
+        indexes = [models.Index(fields=["national_code"], name="procedure_national_code")]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

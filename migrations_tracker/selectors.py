@@ -405,11 +405,22 @@ def spending(rows: QuerySet[AgencyVersion], on: datetime.date, since: datetime.d
 
 
 def gap_counts(rows: QuerySet[AgencyVersion]) -> dict[str, int]:
-    """Province-wide: procedures no process covers, and processes tied to no procedure."""
+    """Province-wide: the procedures in scopes, one per national code (the same procedure served by two
+    agencies is one procedure; one without a national code counts alone), those no process covers at
+    some agency, and processes tied to no procedure."""
     agencies = rows.values("agency_id")
+    procedures = AdministrativeProcedure.objects.filter(agency__in=agencies).order_by()
+    coded = ~Q(national_code="")
+    counted = procedures.aggregate(
+        codes=Count("national_code", distinct=True, filter=coded), uncoded=Count("pk", filter=~coded)
+    )
+    uncovered = procedures.filter(processes__isnull=True)
+    missed = uncovered.aggregate(
+        codes=Count("national_code", distinct=True, filter=coded), uncoded=Count("pk", filter=~coded)
+    )
     return {
-        "procedures": AdministrativeProcedure.objects.filter(agency__in=agencies).count(),
-        "uncovered": AdministrativeProcedure.objects.filter(agency__in=agencies, processes__isnull=True).count(),
+        "procedures": counted["codes"] + counted["uncoded"],
+        "uncovered": missed["codes"] + missed["uncoded"],
         "processes": Process.objects.filter(agency__in=agencies).count(),
         "orphans": Process.objects.filter(agency__in=agencies, procedures__isnull=True).count(),
     }

@@ -175,6 +175,17 @@ def procedure_create(
 
 
 @transaction.atomic
+def procedure_update(*, procedure: AdministrativeProcedure, actor: User, **fields) -> AdministrativeProcedure:
+    """Change a procedure's name, field, legal basis or national code (the import of a newer list)."""
+    require(actor, "agency.edit", procedure.agency)
+    for name, value in fields.items():
+        setattr(procedure, name, value)
+    procedure.full_clean()
+    procedure.save()
+    return procedure
+
+
+@transaction.atomic
 def procedure_delete(*, procedure: AdministrativeProcedure, actor: User) -> None:
     agency = procedure.agency
     require(actor, "agency.edit", agency)

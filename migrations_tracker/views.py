@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -395,21 +396,32 @@ def procedure_delete(request: HttpRequest, pk: int, procedure_pk: int) -> HttpRe
 @login_required
 @require_http_methods(["GET", "POST"])
 def procedure_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import a list of procedures in two steps: the file is checked and what it would change is shown
+    (new, changed, vanished), nothing saved; "Import these changes" then saves them. The checked rows wait
+    in the session between the two, under a digest the confirmation must name."""
     agency = _agency(request, pk, edit=True)
+    key = f"procedure_import:{agency.pk}"
+    if request.method == "POST" and "confirm" in request.POST:
+        waiting = request.session.get(key)
+        if not waiting or waiting["digest"] != request.POST["confirm"]:
+            messages.error(request, _("That check is no longer current: upload the file again."))
+            return redirect("qms:procedure_import", agency.pk)
+        result = procedure_io.apply_import(agency=agency, rows=[tuple(r) for r in waiting["rows"]], actor=request.user)
+        del request.session[key]
+        messages.success(
+            request,
+            _("Import finished: %(created)s procedures added, %(updated)s updated.")
+            % {"created": result.created, "updated": result.updated},
+        )
+        return redirect("qms:profile", agency.pk)
     form = ProcedureImportForm(request.POST or None, request.FILES or None)
-    result = None
+    result = plan = digest = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = procedure_io.import_procedures(
-            agency=agency, filename=upload.name, content=upload.read(), actor=request.user
-        )
-        if result.ok:
-            messages.success(
-                request,
-                _("Import finished: %(created)s procedures added, %(updated)s updated.")
-                % {"created": result.created, "updated": result.updated},
-            )
-            return redirect("qms:profile", agency.pk)
+        result, plan = procedure_io.plan_import(agency=agency, filename=upload.name, content=upload.read())
+        if result.ok and not plan.empty:
+            digest = hashlib.sha256(repr(plan.rows).encode()).hexdigest()[:32]
+            request.session[key] = {"digest": digest, "rows": plan.rows}
     return render(
         request,
         "migrations_tracker/procedure_import.html",
@@ -417,6 +429,8 @@ def procedure_import(request: HttpRequest, pk: int) -> HttpResponse:
             "agency": agency,
             "form": form,
             "result": result,
+            "plan": plan,
+            "digest": digest,
             "headers": procedure_io.HEADERS,
         },
         status=400 if (result is not None and not result.ok) or form.errors else 200,

@@ -71,7 +71,11 @@ def test_the_row_limit_stops_the_reading_at_the_first_row_beyond_it(secretary_cl
     assert _errors(_upload(secretary_client, agency, "tt.xlsx", xlsx)) == [(1, "", "Tệp có nhiều hơn 50 dòng.")]
     assert not AdministrativeProcedure.objects.exists()
     response = _upload(secretary_client, agency, "tt.csv", (HEADER + _procedures(50)).encode())
-    assert response.status_code == 302 and agency.procedures.count() == 50  # the limit itself is allowed
+    assert response.status_code == 200 and len(response.context["plan"].new) == 50  # the limit itself is allowed
+    confirmed = secretary_client.post(
+        reverse("qms:procedure_import", args=[agency.pk]), {"confirm": response.context["digest"]}
+    )
+    assert confirmed.status_code == 302 and agency.procedures.count() == 50
 
 
 def test_a_workbook_of_a_million_rows_is_refused_at_the_limit(secretary_client, agency, monkeypatch):
@@ -98,3 +102,92 @@ def test_a_missing_code_or_name_is_named_as_a_procedures(secretary_client, agenc
         (2, "Mã thủ tục", "Phải có mã thủ tục."),
         (3, "Tên thủ tục", "Phải có tên thủ tục."),
     ]
+
+
+NATIONAL_EXPORT = [
+    ["DANH SÁCH THỦ TỤC HÀNH CHÍNH"],  # the export's title rows, above its header
+    ["Cơ quan thực hiện: Sở Khoa học và Công nghệ tỉnh Cao Bằng"],
+    [],
+    ["STT", "Mã TTHC", "Tên TTHC", "Cấp thực hiện", "Lĩnh vực"],
+    ["1", "1.001612.000.00.00.H01", "Cấp giấy phép tiến hành công việc bức xạ", "Cấp Tỉnh", "An toàn bức xạ"],
+    ["2", "2.002165.000.00.00.H01", "Đăng ký kết quả nhiệm vụ khoa học", "Cấp Tỉnh", "Khoa học"],
+    ["3", "1.004227.000.00.00.H01", "Cấp giấy chứng nhận hoạt động đo lường", "Cấp Tỉnh", "Đo lường"],
+]
+
+
+def test_the_national_export_is_matched_by_code_and_its_changes_shown_before_anything_is_saved(
+    secretary_client, agency
+):
+    from iso_tracker.permissions import SYSTEM
+    from migrations_tracker import services
+
+    # the agency's own list before: one procedure already carrying its national code under an own code,
+    # one the national list renames, one it no longer lists
+    for code, national, name in (
+        ("TT-BX", "1.001612.000.00.00.H01", "Cấp giấy phép tiến hành công việc bức xạ"),
+        ("2.002165.000.00.00.H01", "2.002165.000.00.00.H01", "Đăng ký nhiệm vụ khoa học (tên cũ)"),
+        ("TT-CU", "1.000999.000.00.00.H01", "Thủ tục đã bãi bỏ"),
+    ):
+        services.procedure_create(
+            agency=agency,
+            procedure=AdministrativeProcedure(code=code, national_code=national, name=name, field=""),
+            actor=SYSTEM,
+        )
+    before = list(AdministrativeProcedure.objects.values_list("code", "name", "field", "national_code"))
+    response = _upload(secretary_client, agency, "tthc.xlsx", _xlsx(NATIONAL_EXPORT))
+    assert response.status_code == 200, _errors(response)
+    plan = response.context["plan"]
+    assert [p["national_code"] for p in plan.new] == ["1.004227.000.00.00.H01"]
+    changed = {item["procedure"].code: item["changes"] for item in plan.changed}
+    assert set(changed) == {"TT-BX", "2.002165.000.00.00.H01"}  # TT-BX: its field is new
+    renamed = [(old, new) for _label, old, new in changed["2.002165.000.00.00.H01"]]
+    assert ("Đăng ký nhiệm vụ khoa học (tên cũ)", "Đăng ký kết quả nhiệm vụ khoa học") in renamed
+    assert [p.code for p in plan.vanished] == ["TT-CU"]
+    page = response.content.decode()
+    assert 'data-testid="plan-vanished"' in page and "1.000999.000.00.00.H01" in page
+    assert list(AdministrativeProcedure.objects.values_list("code", "name", "field", "national_code")) == before
+
+    stale = secretary_client.post(reverse("qms:procedure_import", args=[agency.pk]), {"confirm": "0" * 32})
+    assert stale.status_code == 302 and AdministrativeProcedure.objects.count() == 3
+    done = secretary_client.post(
+        reverse("qms:procedure_import", args=[agency.pk]), {"confirm": response.context["digest"]}
+    )
+    assert done.status_code == 302
+    by_code = {p.national_code: p for p in agency.procedures.all()}
+    assert set(by_code) == {
+        "1.001612.000.00.00.H01",
+        "2.002165.000.00.00.H01",
+        "1.004227.000.00.00.H01",
+        "1.000999.000.00.00.H01",  # kept: processes and history may hang on it
+    }
+    radiation = by_code["1.001612.000.00.00.H01"]
+    assert radiation.code == "TT-BX" and radiation.field == "An toàn bức xạ"
+    assert by_code["2.002165.000.00.00.H01"].name == "Đăng ký kết quả nhiệm vụ khoa học"
+    again = _upload(secretary_client, agency, "tthc.xlsx", _xlsx(NATIONAL_EXPORT))
+    assert again.context["plan"].empty and again.context["digest"] is None
+
+
+def test_a_national_code_is_checked_by_its_format(secretary_client, agency):
+    page = secretary_client.post(
+        reverse("qms:add", args=[agency.pk, "procedure"]),
+        {"code": "TT9", "national_code": "1.1612.H01", "name": "Thủ tục thử"},
+    )
+    assert page.status_code in (200, 400) and "Mã quốc gia có dạng 1.001612.000.00.00.H01." in page.content.decode()
+    assert not AdministrativeProcedure.objects.filter(code="TT9").exists()
+
+
+def test_the_same_procedure_served_by_two_agencies_counts_once_in_the_scope_figures(agency, other_agency):
+    from agencies.models import AgencyVersion
+    from iso_tracker.permissions import SYSTEM
+    from migrations_tracker import selectors, services
+
+    for owner in (agency, other_agency):
+        services.procedure_create(
+            agency=owner,
+            procedure=AdministrativeProcedure(code="X", national_code="1.001612.000.00.00.H01", name="Bức xạ"),
+            actor=SYSTEM,
+        )
+    services.procedure_create(agency=agency, procedure=AdministrativeProcedure(code="Y", name="Riêng"), actor=SYSTEM)
+    rows = AgencyVersion.objects.filter(agency__in=[agency, other_agency])
+    counts = selectors.gap_counts(rows)
+    assert counts["procedures"] == 2 and counts["uncovered"] == 2  # one national procedure, one without a code

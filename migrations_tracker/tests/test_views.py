@@ -169,6 +169,10 @@ def test_procedure_import_all_or_nothing(secretary_client, agency):
     response = secretary_client.post(
         reverse("qms:procedure_import", args=[agency.pk]), {"file": SimpleUploadedFile("tt.csv", good.encode())}
     )
+    assert response.status_code == 200 and agency.procedures.count() == 0  # checked and shown, not saved
+    response = secretary_client.post(
+        reverse("qms:procedure_import", args=[agency.pk]), {"confirm": response.context["digest"]}
+    )
     assert response.status_code == 302
     assert agency.procedures.count() == 2
     agency.qms.refresh_from_db()
