@@ -14,7 +14,7 @@ import argparse
 import datetime
 import sys
 
-from harness import analyze, figure, measure, report, side_by_side, test_database
+from harness import figure, measure, province_with_dost, report, side_by_side, test_database
 
 SMALL = 77
 
@@ -58,7 +58,6 @@ def main():
     with test_database():
         from rest_framework.throttling import SimpleRateThrottle
 
-        from agencies.models import Province, User
         from migrations_tracker.models import Edition
 
         SimpleRateThrottle.THROTTLE_RATES["user"] = "1000000/minute"  # the bench measures, it is not throttled
@@ -72,10 +71,7 @@ def main():
         )
         rows, clients = [], {}
         for count in [SMALL, *args.agencies]:
-            province = Province.objects.create(code=f"{count}", name=f"Tỉnh {count}")
-            build(province, count)
-            analyze()
-            user = User.objects.create(username=f"dost{count}", role=User.Role.DOST, province=province)
+            _province, user = province_with_dost(count, build)
             clients[count] = client = token_client(user)
             if count == SMALL:
                 continue

@@ -48,6 +48,17 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
+def province_with_dost(count: int, build):
+    """A province named after its size, filled by `build(province, count)` (statistics refreshed), and a
+    DOST user of it."""
+    from agencies.models import Province, User
+
+    province = Province.objects.create(code=f"{count}", name=f"Tỉnh {count}")
+    build(province, count)
+    analyze()
+    return province, User.objects.create(username=f"dost{count}", role=User.Role.DOST, province=province)
+
+
 def signed_in_client(user):
     from django.test import Client
 

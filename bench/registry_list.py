@@ -14,7 +14,7 @@ import argparse
 import datetime
 import sys
 
-from harness import analyze, figure, measure, report, side_by_side, signed_in_client, test_database
+from harness import figure, measure, province_with_dost, report, side_by_side, signed_in_client, test_database
 
 SMALL = 77  # Cao Bằng's registry
 BARE_TEMPLATE = """<!doctype html><html lang="vi"><head><title>Sổ đăng ký</title></head><body><table>
@@ -65,18 +65,13 @@ def main():
         from django.conf import settings
         from django.urls import clear_url_caches
 
-        from agencies.models import Province, User
-
         sys.modules["bench_urls"] = urls()
         settings.ROOT_URLCONF = "bench_urls"
         clear_url_caches()
 
         rows, clients = [], {}
         for count in [SMALL, *args.agencies]:
-            province = Province.objects.create(code=f"{count}", name=f"Tỉnh {count}")
-            build(province, count)
-            analyze()
-            user = User.objects.create(username=f"dost{count}", role=User.Role.DOST, province=province)
+            _province, user = province_with_dost(count, build)
             clients[count] = client = signed_in_client(user)
             if count == SMALL:
                 continue
