@@ -23,7 +23,7 @@ from iso_tracker.concurrency import CONFLICT_MESSAGE, EditConflict
 from iso_tracker.pagination import PageByIds, paginate
 from iso_tracker.permissions import can, require
 
-from . import documents, risk, selectors, services
+from . import documents, risk, selectors, services, signatures
 from .forms import (
     ANY,
     NOT_CONCLUDED,
@@ -42,7 +42,7 @@ from .forms import (
     RecheckForm,
     StartForm,
 )
-from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry
+from .models import CorrectiveAction, Finding, Inspection, Mode, PlanEntry, SignedPdf
 from .reports import services as report_services
 from .reports.views import QUEUE_DOWN
 from .sections import SECTIONS
@@ -109,6 +109,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "large": report_services.plan_is_large(plan),
             "files": files,
             "in_progress": any(f.status in (f.Status.QUEUED, f.Status.RUNNING) for f in files),
+            "signed_panel": signatures.panel(SignedPdf.Kind.PLAN, plan.pk, plan=plan),
         },
     )
 
@@ -336,6 +337,11 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "finding_form": finding_form,
             "conclusion_form": conclusion,
             "can_edit": can(request.user, "inspections.manage"),
+            "signed_panels": [
+                signatures.panel(kind, inspection.pk, inspection=inspection)
+                for kind in (SignedPdf.Kind.DECISION, SignedPdf.Kind.MINUTES)
+                if kind != SignedPdf.Kind.DECISION or inspection.mode == Mode.ONSITE
+            ],
         },
         status=status,
     )

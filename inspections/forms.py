@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from agencies.forms import DATE_WIDGET, RevisionForm, RevisionMixin
@@ -216,3 +217,27 @@ class RecheckForm(forms.Form):
 
     recheck = forms.IntegerField(min_value=1, max_value=2**31 - 1)
     effective = forms.BooleanField(required=False)
+
+
+class SignedPdfForm(forms.Form):
+    """A signed copy of a document, signed elsewhere: a PDF, refused by its size and first bytes before
+    its signatures are read."""
+
+    file = forms.FileField(label=_("Signed PDF"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "The PDF downloaded from here, signed with your digital certificate. At most %(n)s MB."
+        ) % {"n": settings.SIGNED_PDF_MAX_MB}
+        self.fields["file"].widget.attrs["accept"] = ".pdf,application/pdf"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SIGNED_PDF_MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than %(n)s MB.") % {"n": settings.SIGNED_PDF_MAX_MB})
+        head = upload.read(1024)
+        upload.seek(0)
+        if b"%PDF-" not in head:
+            raise forms.ValidationError(_("This file is not a PDF."))
+        return upload

@@ -4,6 +4,8 @@ Plans, inspections, findings and corrective actions follow (issue 4, still open)
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -504,3 +506,85 @@ class ReportFile(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("inspections:report_file", args=[self.pk])
+
+
+def _signed_path(instance: SignedPdf, filename: str) -> str:
+    # A server-generated name: the uploaded file's name is never a path.
+    return f"signed/{instance.uuid.hex}.pdf"
+
+
+class SignedPdf(models.Model):
+    """A digitally signed copy (PAdES) of a document the app makes: signed by the app with the server's
+    certificate, or signed elsewhere and uploaded. Kept only once its signatures are verified (intact,
+    the document unchanged since signing, the signer's certificate chaining to a configured root); what
+    the verification found is kept beside it. The document it signs: the annual report of a province's
+    year, the national report of a year, a plan (Mẫu 19), an inspection's decision (Mẫu 20) or minutes
+    (Mẫu 21)."""
+
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", _("Annual report")
+        NATIONAL = "national", _("National report")
+        PLAN = "mau19", _("Inspection plan (Mẫu 19)")
+        DECISION = "mau20", _("Inspection decision (Mẫu 20)")
+        MINUTES = "mau21", _("Inspection minutes (Mẫu 21)")
+
+    class Source(models.TextChoices):
+        SERVER = "server", _("Signed by the app with the server's certificate")
+        UPLOAD = "upload", _("Signed elsewhere and uploaded")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("document"), max_length=8, choices=Kind.choices)
+    # What it signs: a province's year (annual), a year (national), a plan, an inspection (Mẫu 20, 21).
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="signed_pdfs", null=True, blank=True
+    )
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="signed_pdfs", null=True, blank=True
+    )
+    source = models.CharField(_("how it was signed"), max_length=8, choices=Source.choices)
+    file = models.FileField(upload_to=_signed_path, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(_("size"))
+    # The last signature's signer (its certificate's common name), its issuer and the time it gives.
+    signer = models.CharField(_("signed by"), max_length=255)
+    issuer = models.CharField(_("certificate issued by"), max_length=255)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    # Every signature in the file, in order: signer, issuer, serial, time, what it covers.
+    signatures = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("verified at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("signed PDF")
+        verbose_name_plural = _("signed PDFs")
+        indexes = [models.Index(fields=["kind", "province", "year"], name="signed_pdf_of_a_year")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind="annual",
+                    province__isnull=False,
+                    year__isnull=False,
+                    plan__isnull=True,
+                    inspection__isnull=True,
+                )
+                | models.Q(
+                    kind="national",
+                    province__isnull=True,
+                    year__isnull=False,
+                    plan__isnull=True,
+                    inspection__isnull=True,
+                )
+                | models.Q(kind="mau19", plan__isnull=False, inspection__isnull=True, year__isnull=True)
+                | models.Q(kind__in=["mau20", "mau21"], plan__isnull=True, inspection__isnull=False, year__isnull=True),
+                name="signed_pdf_of_one_document",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.signer}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspections:signed_pdf", args=[self.pk])

@@ -38,3 +38,10 @@ urlpatterns += [
     path("reports/<int:year>/generate/", report_views.report_generate, name="annual_report_generate"),
     path("reports/files/<int:pk>/", report_views.report_file, name="report_file"),
 ]
+
+from . import signature_views  # noqa: E402
+
+urlpatterns += [
+    path("signatures/files/<int:pk>/", signature_views.signed_pdf, name="signed_pdf"),
+    path("signatures/<str:kind>/<int:ref>/", signature_views.signed_list, name="signatures"),
+]

@@ -388,6 +388,20 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "ISO Tracker")
 # true: DOST and leadership accounts must set up the second factor before anything else.
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
 
+# Digitally signed PDFs (PAdES, pyHanko): the annual and national reports, Mẫu 19/20/21.
+# The certificate the app signs with ("Sign with the server's certificate"), a PKCS#12 file and its
+# password; empty: that button is not offered, documents are signed elsewhere and uploaded.
+SIGNING_PKCS12_FILE = os.environ.get("SIGNING_PKCS12_FILE", "")
+SIGNING_PKCS12_PASSWORD = os.environ.get("SIGNING_PKCS12_PASSWORD", "")
+# The certification authorities whose certificates a signed PDF may chain to (PEM or DER files, comma
+# separated; e.g. the root of Vietnam's national public CA and the government's CA). Empty: no uploaded
+# signature is trusted, so none is accepted.
+SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS", "")
+# Look up revocation (OCSP, CRL) on the network while verifying; off where the servers cannot reach out.
+SIGNING_FETCH_REVOCATION = env_bool("SIGNING_FETCH_REVOCATION", False)
+# Largest signed PDF accepted for upload (nginx's client_max_body_size must allow it).
+SIGNED_PDF_MAX_MB = env_int("SIGNED_PDF_MAX_MB", 10)
+
 # Evidence uploads
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 10)
 # Largest .xlsx / .csv the registry and procedure imports open (iso_tracker.spreadsheets).

@@ -685,8 +685,9 @@ def national_report(request: HttpRequest, year: int) -> HttpResponse:
     from django.core.exceptions import ValidationError
 
     from agencies.forms import add_service_errors
+    from inspections import signatures
     from inspections.forms import NationalNarrativeForm
-    from inspections.models import NationalReport, ReportFile
+    from inspections.models import NationalReport, ReportFile, SignedPdf
     from inspections.reports import national
     from inspections.reports import services as report_services
     from inspections.reports.views import queue_version
@@ -728,6 +729,7 @@ def national_report(request: HttpRequest, year: int) -> HttpResponse:
             "formats": ReportFile.Format.choices,
             "form": form,
             "final": bool(report.pk and report.number and report.signer),
+            "signed_panel": signatures.panel(SignedPdf.Kind.NATIONAL, year, year=year),
         },
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -15,8 +15,9 @@ from agencies.forms import add_service_errors
 from iso_tracker.bounds import year_or_404
 from iso_tracker.permissions import can, province_scope, require
 
+from .. import signatures
 from ..forms import NarrativeForm, ReportingPeriodForm
-from ..models import AnnualReport, ReportFile
+from ..models import AnnualReport, ReportFile, SignedPdf
 from . import services
 from .data import annual_figures, headings, period
 from .render import section_rows
@@ -115,6 +116,7 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
             "can_make": can(request.user, "annual_report.make", report),
             "period_end": period(report.province, year)[1],
             "formats": ReportFile.Format.choices,
+            "signed_panel": signatures.panel(SignedPdf.Kind.ANNUAL, year, province=request.user.province, year=year),
         },
     )
 

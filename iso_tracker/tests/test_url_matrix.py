@@ -111,6 +111,9 @@ _PROVINCE: dict[str, tuple[int, int, int, int, int, int]] = {
     "token_revoke": (405, 405, 405, 405, 405, 405),
     # The API (issue 18), with the session here (tokens: test_api.py): 401 before signing in; lists are
     # of what one may see; another agency's or province's record does not exist.
+    # A document's signed copies (here the agency's minutes): whoever sees the document; DOST signs.
+    "inspections:signatures": (302, 200, 200, 200, 404, 404),
+    "inspections:signed_pdf": (302, 200, 200, 200, 404, 404),
     "api:schema": (200, 200, 200, 200, 200, 200),
     "api:docs": (200, 200, 200, 200, 200, 200),
     "api:agency-list": (401, 200, 200, 200, 200, 200),
@@ -162,6 +165,8 @@ POST_ONLY: dict[str, tuple[int | None, ...]] = {
     "notifications:read": (302, None, None, None, None, None, None),
     "notifications:digests": (302, None, None, None, None, None, None),
     "token_revoke": (302, None, 404, 404, 404, 404, 404),  # the DOST's own token
+    # DOST signs or uploads a signed copy; who only reads the document does not
+    "inspections:signatures": (302, None, 403, 403, 404, 404, 403),
     # the agency's secretary answers its finding; leadership and Ministry staff record nothing
     "api:finding-actions": (401, 403, 403, None, 404, 404, 403),
 }

@@ -21,6 +21,7 @@ from inspections.models import (
     ReportFile,
     ReportingRound,
     SelfReport,
+    SignedPdf,
 )
 from migrations_tracker.models import (
     AdministrativeProcedure,
@@ -122,6 +123,11 @@ def build_world() -> World:
     reorganisation = Reorganisation.objects.filter(province=province).first()
     finding = Finding.objects.filter(inspection__agency=agency).first()
     onsite = Inspection.objects.filter(agency=agency).order_by("mode").first()
+    signed = SignedPdf(
+        kind="mau21", province=province, inspection=onsite, source="upload", sha256="0" * 64, size=8, signer="x"
+    )
+    signed.file.save("x", ContentFile(b"%PDF-1.7"), save=False)
+    signed.save()
 
     campaign = Campaign.objects.filter(province=province).order_by("-opened_on").first()
     step = campaign.steps.order_by("-order").first()
@@ -171,6 +177,8 @@ def build_world() -> World:
         "inspections:annual_report": {"year": 2019},
         "inspections:annual_report_generate": {"year": 2019},
         "inspections:report_file": {"pk": report_file.pk},
+        "inspections:signatures": {"kind": "mau21", "ref": onsite.pk},
+        "inspections:signed_pdf": {"pk": signed.pk},
         "notifications:open": {"pk": notification.pk},
         "accounts:edit": {"pk": secretary.pk},
         "accounts:two_factor_reset": {"pk": secretary.pk},

@@ -1,0 +1,344 @@
+"""Issue 18: digitally signed PDFs (PAdES). The annual report, the national report and Mẫu 19/20/21 are
+signed with the server's certificate, or signed elsewhere and uploaded back; every signed file is verified
+(intact, unchanged since signing, signer and time, chained to a configured root) before it is kept and
+shown beside its document, and a tampered or untrusted one is refused with a clear message. The
+certificates are made by a throw-away CA for the session."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.test import Client
+from django.urls import reverse
+
+from agencies.models import Province, User
+from agencies.tests.factories import make_user
+from inspections.models import Inspection, InspectionPlan, ReportFile, SignedPdf
+from inspections.reports import services as report_services
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "mat-khau-chung-thu"
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    )
+
+
+def _certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    usage = x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=not ca,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(issuer_key, hashes.SHA256())
+    )
+
+
+def _authority(folder, name: str, signers: dict[str, str]) -> dict:
+    """A root CA called `name` (its PEM in `folder`) and, for each file name → common name in `signers`,
+    a signing certificate it issued, as a PKCS#12 file protected by PASSWORD."""
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = _certificate(name, root_key, name, root_key, ca=True)
+    made = {"root": folder / f"{name}.pem"}
+    made["root"].write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    for file_name, common_name in signers.items():
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = _certificate(common_name, key, name, root_key, ca=False)
+        made[file_name] = folder / f"{name}-{file_name}.p12"
+        made[file_name].write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                b"signer", key, cert, [root], serialization.BestAvailableEncryption(PASSWORD.encode())
+            )
+        )
+    return made
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pki")
+    trusted = _authority(
+        folder,
+        "CA thử nghiệm chuyên dùng Chính phủ",
+        {"server": "Sở Khoa học và Công nghệ tỉnh Cao Bằng", "person": "Nông Văn Hùng"},
+    )
+    rogue = _authority(folder, "CA tự phát", {"person": "Người giả mạo"})
+    return {"trusted": trusted, "rogue": rogue}
+
+
+@pytest.fixture
+def signing(settings, pki):
+    settings.SIGNING_TRUST_ROOTS = [str(pki["trusted"]["root"])]
+    settings.SIGNING_PKCS12_FILE = str(pki["trusted"]["server"])
+    settings.SIGNING_PKCS12_PASSWORD = PASSWORD
+    return pki
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def sign_elsewhere(data: bytes, p12) -> bytes:
+    """What a signing tool outside the app does (a token's software, a remote-signing service)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=PASSWORD.encode())
+    meta = signers.PdfSignatureMetadata(field_name="ChuKy", subfilter=SigSeedSubFilter.PADES, reason="Phê duyệt")
+    return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data), strict=False), meta, signer=signer).getvalue()
+
+
+def _stamped_after_signing(signed: bytes) -> bytes:
+    """The signed file with text added to its first page in a later revision: the look of the document
+    changed after it was signed, though the signed bytes are untouched."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.stamp import TextStamp, TextStampStyle
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    TextStamp(writer, style=TextStampStyle(stamp_text="Kết luận: Đạt")).apply(0, 100, 100)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _upload(client: Client, url: str, data: bytes, name: str = "da-ky.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(url, {"file": SimpleUploadedFile(name, data, content_type="application/pdf")})
+
+
+def _text(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def _download(client: Client, item: SignedPdf) -> bytes:
+    response = client.get(reverse("inspections:signed_pdf", args=[item.pk]))
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def _onsite() -> Inspection:
+    return Inspection.objects.filter(mode="onsite", agency__province__code="04").select_related("agency").first()
+
+
+def test_dost_signs_the_minutes_with_the_server_s_certificate_and_it_shows_beside_them(demo, signing):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    inspection = _onsite()
+    dost = _client("dost")
+    url = reverse("inspections:signatures", args=["mau21", inspection.pk])
+    page = dost.get(url).content.decode()
+    assert 'data-testid="sign-server"' in page and "Chưa có bản ký số nào." in page
+    response = dost.post(url, {"server": "1"})
+    assert response.status_code == 302
+    item = SignedPdf.objects.get(inspection=inspection, kind="mau21")
+    assert item.source == "server" and item.created_by.username == "dost"
+    assert item.signer == "Sở Khoa học và Công nghệ tỉnh Cao Bằng"
+    assert item.issuer == "CA thử nghiệm chuyên dùng Chính phủ" and item.signed_at is not None
+
+    data = _download(dost, item)
+    signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
+    assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
+    assert "BIÊN BẢN KIỂM TRA" in _text(data).upper()
+    detail = dost.get(inspection.get_absolute_url()).content.decode()
+    assert "Sở Khoa học và Công nghệ tỉnh Cao Bằng" in detail and "Chữ ký hợp lệ" in detail
+
+    # the agency's secretary sees and downloads it; they do not sign
+    secretary = Client()
+    secretary.force_login(make_user("tk-kiem-tra", User.Role.SECRETARY, agency=inspection.agency))
+    assert "Sở Khoa học và Công nghệ tỉnh Cao Bằng" in secretary.get(url).content.decode()
+    assert _download(secretary, item) == data
+    assert secretary.post(url, {"server": "1"}).status_code == 403
+    assert SignedPdf.objects.count() == 1
+
+
+def test_a_plan_signed_elsewhere_is_verified_and_kept_with_its_signer(demo, signing):
+    plan = InspectionPlan.objects.filter(province__code="04").first()
+    dost = _client("dost")
+    unsigned = dost.get(reverse("inspections:plan_pdf", args=[plan.pk])).content
+    signed = sign_elsewhere(unsigned, signing["trusted"]["person"])
+    url = reverse("inspections:signatures", args=["mau19", plan.pk])
+    assert _upload(dost, url, signed).status_code == 302
+    item = SignedPdf.objects.get(plan=plan)
+    assert (item.source, item.signer) == ("upload", "Nông Văn Hùng")
+    assert item.signatures[0]["issuer"] == "CA thử nghiệm chuyên dùng Chính phủ"
+    assert _download(dost, item) == signed
+    page = dost.get(plan.get_absolute_url()).content.decode()
+    assert "Nông Văn Hùng" in page and "Ký nơi khác rồi tải lên" in page
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        ("flip", "đã bị sửa sau khi Nông Văn Hùng ký"),
+        ("stamp", "đã bị sửa sau khi Nông Văn Hùng ký"),
+        ("rogue", "không thuộc tổ chức chứng thực"),
+        ("unsigned", "chưa có chữ ký số"),
+        ("text", "không phải PDF"),
+    ],
+)
+def test_a_tampered_untrusted_or_unsigned_file_is_refused_with_a_clear_message(demo, signing, spoil, message):
+    inspection = _onsite()
+    dost = _client("dost")
+    unsigned = dost.get(reverse("inspections:inspection_pdf", args=[inspection.pk, "20"])).content
+    signed = sign_elsewhere(unsigned, signing["trusted"]["person"])
+    if spoil == "flip":  # one byte of the page's content changed inside the signed range
+        at = signed.index(b"stream") + 40
+        data = signed[:at] + bytes([signed[at] ^ 0x01]) + signed[at + 1 :]
+    elif spoil == "stamp":
+        data = _stamped_after_signing(signed)
+    elif spoil == "rogue":
+        data = sign_elsewhere(unsigned, signing["rogue"]["person"])
+    elif spoil == "unsigned":
+        data = unsigned
+    else:
+        data = "Biên bản kiểm tra".encode()
+    url = reverse("inspections:signatures", args=["mau20", inspection.pk])
+    response = _upload(dost, url, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not SignedPdf.objects.exists()
+    assert dost.get(url).status_code == 200
+
+
+def test_english_users_read_the_refusal_in_english(demo, signing):
+    inspection = _onsite()
+    dost = _client("dost")
+    unsigned = dost.get(reverse("inspections:inspection_pdf", args=[inspection.pk, "21"])).content
+    dost.cookies["django_language"] = "en"
+    response = _upload(
+        dost,
+        reverse("inspections:signatures", args=["mau21", inspection.pk]),
+        sign_elsewhere(unsigned, signing["rogue"]["person"]),
+    )
+    assert response.status_code == 400
+    assert "The certificate of Người giả mạo (issued by CA tự phát) does not chain" in response.content.decode()
+
+
+def test_the_annual_report_s_latest_pdf_version_is_signed_and_others_cannot_reach_it(demo, signing):
+    dost = _client("dost")
+    url = reverse("inspections:signatures", args=["annual", 2019])
+    response = dost.post(url, {"server": "1"})
+    assert response.status_code == 400 and "Hãy tạo bản PDF trước" in response.content.decode()
+
+    report = report_services.report_for(province=Province.objects.get(code="04"), year=2019)
+    made = report_services.generate(report=report, kind="pdf", actor=User.objects.get(username="dost"))
+    report_services.render_file(made.pk)
+    made.refresh_from_db()
+    assert made.status == ReportFile.Status.READY
+    assert dost.post(url, {"server": "1"}).status_code == 302
+    item = SignedPdf.objects.get(kind="annual", year=2019)
+    with made.file.open("rb") as handle:
+        assert _download(dost, item).startswith(handle.read()), "an incremental signature: the version, then it"
+    assert "Sở Khoa học và Công nghệ tỉnh Cao Bằng" in dost.get(report.get_absolute_url()).content.decode()
+
+    leader = _client("lanhdao")
+    assert _download(leader, item)
+    assert leader.post(url, {"server": "1"}).status_code == 403
+    assert 'data-testid="sign-server"' not in leader.get(url).content.decode()
+    foreign = Client()
+    foreign.force_login(make_user("dost-bac-kan", User.Role.DOST, province=Province.objects.create(code="06")))
+    assert foreign.get(reverse("inspections:signed_pdf", args=[item.pk])).status_code == 404
+    secretary = _client("tk.skhcn")
+    assert secretary.get(reverse("inspections:signed_pdf", args=[item.pk])).status_code in (403, 404)
+    assert secretary.get(url).status_code in (403, 404)
+
+
+def test_another_agency_s_secretary_cannot_reach_a_signed_form(demo, signing):
+    inspection = Inspection.objects.exclude(agency__code="SKHCN").filter(agency__province__code="04").first()
+    dost = _client("dost")
+    signed = sign_elsewhere(
+        dost.get(reverse("inspections:inspection_pdf", args=[inspection.pk, "21"])).content,
+        signing["trusted"]["person"],
+    )
+    url = reverse("inspections:signatures", args=["mau21", inspection.pk])
+    assert _upload(dost, url, signed).status_code == 302
+    item = SignedPdf.objects.get()
+    other = _client("tk.skhcn")
+    assert other.get(url).status_code == 404
+    assert other.get(reverse("inspections:signed_pdf", args=[item.pk])).status_code == 404
+    assert _upload(other, url, signed).status_code == 404
+    assert SignedPdf.objects.count() == 1
+
+
+def test_without_a_server_certificate_documents_are_only_uploaded(demo, signing, settings):
+    settings.SIGNING_PKCS12_FILE = ""
+    inspection = _onsite()
+    dost = _client("dost")
+    url = reverse("inspections:signatures", args=["mau21", inspection.pk])
+    page = dost.get(url).content.decode()
+    assert 'data-testid="sign-server"' not in page and 'data-testid="upload-signed"' in page
+    response = dost.post(url, {"server": "1"})
+    assert response.status_code == 400 and "Máy chủ chưa được cài chứng thư số để ký" in response.content.decode()
+    settings.SIGNING_TRUST_ROOTS = []
+    signed = sign_elsewhere(
+        dost.get(reverse("inspections:inspection_pdf", args=[inspection.pk, "21"])).content,
+        signing["trusted"]["person"],
+    )
+    response = _upload(dost, url, signed)
+    assert response.status_code == 400 and "SIGNING_TRUST_ROOTS" in response.content.decode()
+    assert not SignedPdf.objects.exists()
+
+
+def test_ministry_staff_sign_the_national_report_and_provinces_cannot(demo, signing):
+    ministry = _client("bokhcn")
+    url = reverse("inspections:signatures", args=["national", 2019])
+    for item in [report_services.national_generate(year=2019, kind="pdf", actor=User.objects.get(username="bokhcn"))]:
+        report_services.render_file(item.pk)
+    assert ministry.post(url, {"server": "1"}).status_code == 302
+    item = SignedPdf.objects.get(kind="national")
+    assert item.province is None and item.year == 2019
+    assert (
+        "Sở Khoa học và Công nghệ tỉnh Cao Bằng"
+        in ministry.get(reverse("qms:national_report", args=[2019])).content.decode()
+    )
+    dost = _client("dost")
+    assert dost.get(url).status_code == 403
+    assert dost.get(reverse("inspections:signed_pdf", args=[item.pk])).status_code == 403
+
+
+def test_the_command_verifies_a_file_as_the_app_does(signing, tmp_path, db):
+    from django.core.management import CommandError, call_command
+
+    from inspections.reports.render import html_to_pdf
+
+    unsigned = html_to_pdf("<p>Báo cáo</p>")
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(sign_elsewhere(unsigned, signing["trusted"]["person"]))
+    bad.write_bytes(_stamped_after_signing(good.read_bytes()))
+    out = io.StringIO()
+    call_command("verify_signed_pdf", str(good), stdout=out)
+    assert out.getvalue().startswith("1. Nông Văn Hùng · CA thử nghiệm chuyên dùng Chính phủ · 20")
+    with pytest.raises(CommandError, match="Nông Văn Hùng"):
+        call_command("verify_signed_pdf", str(bad))
+    with pytest.raises(CommandError):
+        call_command("verify_signed_pdf", str(tmp_path / "missing.pdf"))
