@@ -375,10 +375,18 @@ class User(AbstractUser):
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("agency")
     )
+    # The province's identity provider's subject ("sub") of this account, stored at its first single
+    # sign-on (agencies.sso); empty until then.
+    oidc_subject = models.CharField(_("single sign-on identity"), max_length=255, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_subject"], condition=~models.Q(oidc_subject=""), name="one_account_per_sso_identity"
+            )
+        ]
 
     def clean(self) -> None:
         super().clean()

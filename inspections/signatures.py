@@ -54,6 +54,7 @@ class Subject:
     year: int | None = None
     plan: object = None
     inspection: object = None
+    pdf_url: str = ""  # where the document is downloaded to be signed elsewhere (else: its page's versions)
 
     @property
     def ref(self) -> int:
@@ -136,6 +137,7 @@ def subject(user, kind: str, ref: int) -> Subject:
             _("Inspection plan %(year)s (Mẫu 19)") % {"year": plan.year},
             plan.get_absolute_url(),
             "inspections.manage",
+            pdf_url=reverse("inspections:plan_pdf", args=[plan.pk]),
             sign_object=plan,
             province=plan.province,
             plan=plan,
@@ -146,9 +148,10 @@ def subject(user, kind: str, ref: int) -> Subject:
             raise Http404
         return Subject(
             kind,
-            str(SignedPdf.Kind(kind).label),
+            f"{SignedPdf.Kind(kind).label} · {inspection.agency.name}",
             inspection.get_absolute_url(),
             "inspections.manage",
+            pdf_url=reverse("inspections:inspection_pdf", args=[inspection.pk, kind[-2:]]),
             sign_object=inspection,
             province=inspection.agency.province,
             inspection=inspection,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from agencies import accounts, onboarding, tokens
+from agencies import accounts, onboarding, sso, tokens
 from agencies import views as agency_views
 from agencies.invitations import InvitationAcceptView
 
@@ -17,12 +17,15 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(
+        sso.LoginView.as_view(
             authentication_form=LoginForm, redirect_authenticated_user=True, http_method_names=["get", "head", "post"]
         ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on with the province's OpenID Connect provider (agencies.sso; 404 unless OIDC_ENABLED).
+    path("accounts/sso/start/", sso.start, name="sso_start"),
+    path("accounts/sso/callback/", sso.callback, name="sso_callback"),
     path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",

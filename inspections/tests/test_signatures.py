@@ -158,6 +158,7 @@ def test_dost_signs_the_minutes_with_the_server_s_certificate_and_it_shows_besid
     url = reverse("inspections:signatures", args=["mau21", inspection.pk])
     page = dost.get(url).content.decode()
     assert 'data-testid="sign-server"' in page and "Chưa có bản ký số nào." in page
+    assert reverse("inspections:inspection_pdf", args=[inspection.pk, "21"]) in page  # to sign elsewhere
     response = dost.post(url, {"server": "1"})
     assert response.status_code == 302
     item = SignedPdf.objects.get(inspection=inspection, kind="mau21")

@@ -19,6 +19,9 @@ _PROVINCE: dict[str, tuple[int, int, int, int, int, int]] = {
     "home": (302, 200, 200, 200, 200, 200),
     "login": (200, 302, 302, 302, 302, 302),
     "logout": (405, 405, 405, 405, 405, 405),
+    # Single sign-on: off unless OIDC_ENABLED (agencies/tests/test_sso.py has it on).
+    "sso_start": (404, 404, 404, 404, 404, 404),
+    "sso_callback": (404, 404, 404, 404, 404, 404),
     "password_change": (302, 200, 200, 200, 200, 200),
     "password_change_done": (302, 200, 200, 200, 200, 200),
     "two_factor": (302, 200, 200, 403, 403, 200),
