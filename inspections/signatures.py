@@ -1,10 +1,11 @@
 """Digitally signed PDFs (PAdES, with pyHanko): the annual report, the national report, Mẫu 19, 20 and 21.
 
-A document is signed in one of two ways: by the app, with the certificate configured on the server
-(SIGNING_PKCS12_FILE), or by the issuer elsewhere (their token, a remote-signing service) and uploaded
-back. Either way the signed file is kept only once `verify` finds every signature in it intact, the
-document unchanged since it was signed (only what PAdES adds after a signature, such as validation data
-or a timestamp, may follow it) and the signer's certificate chaining to a root of SIGNING_TRUST_ROOTS."""
+A document is signed in one of two ways: by the app, with the certificate configured on the server (a key
+on a PKCS#11 token, SIGNING_PKCS11_*, or a PKCS#12 file, SIGNING_PKCS12_FILE), or by the issuer elsewhere
+(their token, a remote-signing service) and uploaded back. Either way the signed file is kept only once
+`verify` finds every signature in it intact, the document unchanged since it was signed (only what PAdES
+adds after a signature, such as validation data or a timestamp, may follow it) and the signer's certificate
+chaining to a root of SIGNING_TRUST_ROOTS."""
 
 from __future__ import annotations
 
@@ -294,7 +295,7 @@ def upload(target: Subject, data: bytes, *, actor) -> SignedPdf:
 
 
 def server_configured() -> bool:
-    return bool(settings.SIGNING_PKCS12_FILE)
+    return bool(settings.SIGNING_PKCS11_MODULE or settings.SIGNING_PKCS12_FILE)
 
 
 @functools.cache
@@ -312,6 +313,15 @@ def sign_pdf(data: bytes, *, reason: str, location: str) -> bytes:
 
     if not server_configured():
         raise Refused(_("No signing certificate is configured on the server."))
+    meta = signers.PdfSignatureMetadata(
+        field_name=f"Signature-{timezone.now():%Y%m%d%H%M%S%f}",
+        md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+    )
+    if settings.SIGNING_PKCS11_MODULE:
+        return _sign_on_token(data, meta)
     try:
         signer = _server_signer(settings.SIGNING_PKCS12_FILE, settings.SIGNING_PKCS12_PASSWORD)
     except (OSError, ValueError) as exc:
@@ -321,15 +331,38 @@ def sign_pdf(data: bytes, *, reason: str, location: str) -> bytes:
         cause = None
     if signer is None:
         raise Refused(_("The server's signing certificate cannot be read (file or password).")) from cause
-    meta = signers.PdfSignatureMetadata(
-        field_name=f"Signature-{timezone.now():%Y%m%d%H%M%S%f}",
-        md_algorithm="sha256",
-        subfilter=SigSeedSubFilter.PADES,
-        reason=reason,
-        location=location,
-    )
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+
+
+def _sign_on_token(data: bytes, meta) -> bytes:
+    """`data` signed with the key of SIGNING_PKCS11_KEY on the token SIGNING_PKCS11_TOKEN; the session is
+    opened for this signature and closed after it (a token may be shared with other programs)."""
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    try:
+        session = open_pkcs11_session(
+            settings.SIGNING_PKCS11_MODULE,
+            token_criteria=TokenCriteria(label=settings.SIGNING_PKCS11_TOKEN or None),
+            user_pin=settings.SIGNING_PKCS11_PIN or None,
+        )
+    except Exception as exc:  # the module, the token or the PIN: python-pkcs11 raises many kinds
+        raise Refused(_("The signing token cannot be opened (module, token label or PIN).")) from exc
+    label = settings.SIGNING_PKCS11_KEY or None
+    try:
+        signer = PKCS11Signer(session, cert_label=label, key_label=label)
+        if signer.signing_cert.public_key.algorithm == "ec":
+            # Many tokens (SoftHSM, most smart cards) sign an ECDSA digest but do not hash themselves.
+            signer = PKCS11Signer(session, cert_label=label, key_label=label, use_raw_mechanism=True)
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    except Exception as exc:  # no such key or certificate, or a mechanism the token does not offer
+        raise Refused(_("The key or certificate on the signing token cannot be used.")) from exc
+    finally:
+        session.close()
 
 
 def sign_on_server(target: Subject, *, actor) -> SignedPdf:

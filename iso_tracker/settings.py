@@ -426,6 +426,13 @@ TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", False)
 # password; empty: that button is not offered, documents are signed elsewhere and uploaded.
 SIGNING_PKCS12_FILE = os.environ.get("SIGNING_PKCS12_FILE", "")
 SIGNING_PKCS12_PASSWORD = os.environ.get("SIGNING_PKCS12_PASSWORD", "")
+# Or a key on a PKCS#11 token (a USB token or an HSM the machine has): the module's library, the token's
+# label, the label of the key and of its certificate on it, and the user PIN. Used instead of the PKCS#12
+# file when SIGNING_PKCS11_MODULE is set.
+SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")
+SIGNING_PKCS11_TOKEN = os.environ.get("SIGNING_PKCS11_TOKEN", "")
+SIGNING_PKCS11_KEY = os.environ.get("SIGNING_PKCS11_KEY", "")
+SIGNING_PKCS11_PIN = os.environ.get("SIGNING_PKCS11_PIN", "")
 # The certification authorities whose certificates a signed PDF may chain to (PEM or DER files, comma
 # separated; e.g. the root of Vietnam's national public CA and the government's CA). Empty: no uploaded
 # signature is trusted, so none is accepted.

@@ -10,7 +10,7 @@ PY=$VENV/bin/python
 # poppler-utils' pdfunite joins the parts of a long report.
 APT_RUNTIME="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core gettext poppler-utils"
 # The browser tests drive Debian's chromium; pdftoppm / pdftotext look at the PDFs.
-APT_TEST="chromium"
+APT_TEST="chromium softhsm2"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

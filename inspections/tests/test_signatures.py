@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -86,7 +88,11 @@ def pki(tmp_path_factory):
     trusted = _authority(
         folder,
         "CA thử nghiệm chuyên dùng Chính phủ",
-        {"server": "Sở Khoa học và Công nghệ tỉnh Cao Bằng", "person": "Nông Văn Hùng"},
+        {
+            "server": "Sở Khoa học và Công nghệ tỉnh Cao Bằng",
+            "person": "Nông Văn Hùng",
+            "token": "Giám đốc Sở Khoa học và Công nghệ",
+        },
     )
     rogue = _authority(folder, "CA tự phát", {"person": "Người giả mạo"})
     return {"trusted": trusted, "rogue": rogue}
@@ -343,3 +349,71 @@ def test_the_command_verifies_a_file_as_the_app_does(signing, tmp_path, db):
         call_command("verify_signed_pdf", str(bad))
     with pytest.raises(CommandError):
         call_command("verify_signed_pdf", str(tmp_path / "missing.pdf"))
+
+
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"  # Debian's softhsm2, installed by scripts/test.sh
+TOKEN, KEY, PIN = "iso-tracker", "ky-so", "123456"
+
+
+@pytest.fixture(scope="session")
+def token(tmp_path_factory, pki):
+    """A PKCS#11 token (SoftHSM) holding the key and certificate of the "token" signer, as a USB token or
+    an HSM would: the key was imported once and is used only on the token from then on."""
+    if not Path(SOFTHSM).exists():
+        pytest.skip("SoftHSM (Debian's softhsm2) is not installed: scripts/test.sh installs it")
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    util = ["softhsm2-util", "--pin", PIN]
+    subprocess.run([*util, "--init-token", "--free", "--label", TOKEN, "--so-pin", "12345678"], check=True)
+    key, cert, _chain = pkcs12.load_key_and_certificates(pki["trusted"]["token"].read_bytes(), PASSWORD.encode())
+    key_file = folder / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    subprocess.run(
+        [*util, "--import", str(key_file), "--token", TOKEN, "--label", KEY, "--id", "01"],
+        check=True,
+        capture_output=True,
+    )
+    key_file.unlink()
+    with pkcs11.lib(SOFTHSM).get_token(token_label=TOKEN).open(rw=True, user_pin=PIN) as session:
+        session.create_object(
+            {
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True,
+                Attribute.LABEL: KEY,
+                Attribute.ID: b"\x01",
+                Attribute.SUBJECT: cert.subject.public_bytes(),
+                Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER),
+            }
+        )
+    return SOFTHSM
+
+
+def test_the_server_signs_with_a_key_on_a_pkcs11_token(demo, signing, token, settings):
+    settings.SIGNING_PKCS12_FILE = ""
+    settings.SIGNING_PKCS11_MODULE, settings.SIGNING_PKCS11_TOKEN = token, TOKEN
+    settings.SIGNING_PKCS11_KEY, settings.SIGNING_PKCS11_PIN = KEY, PIN
+    inspection = _onsite()
+    dost = _client("dost")
+    url = reverse("inspections:signatures", args=["mau20", inspection.pk])
+    assert 'data-testid="sign-server"' in dost.get(url).content.decode()
+    assert dost.post(url, {"server": "1"}).status_code == 302
+    item = SignedPdf.objects.get()
+    assert (item.source, item.signer) == ("server", "Giám đốc Sở Khoa học và Công nghệ")
+    assert "QUYẾT ĐỊNH" in _text(_download(dost, item)).upper()
+
+    settings.SIGNING_PKCS11_PIN = "000000"
+    refused = dost.post(url, {"server": "1"})
+    assert refused.status_code == 400 and "Không mở được token ký số" in refused.content.decode()
+    settings.SIGNING_PKCS11_PIN, settings.SIGNING_PKCS11_KEY = PIN, "khoa-khac"
+    refused = dost.post(url, {"server": "1"})
+    assert refused.status_code == 400 and "Không dùng được khóa hoặc chứng thư số" in refused.content.decode()
+    assert SignedPdf.objects.count() == 1
