@@ -360,6 +360,17 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
             self.fields["new_password"].help_text = _("At least 10 characters; or send an invitation below.")
         else:  # an account that exists is invited again from its page
             del self.fields["invite"]
+        if self.instance.oidc_subject:  # linked at its first single sign-on (agencies/sso.py)
+            self.fields["unlink_sso"] = forms.BooleanField(
+                label=_("Unlink the single sign-on identity"),
+                required=False,
+                help_text=_(
+                    "This account signs in through the province's identity provider as %(subject)s. Unlinked, "
+                    "the next single sign-on is matched by the account's e-mail address again (for example when "
+                    "the person's identity at the provider was replaced)."
+                )
+                % {"subject": self.instance.oidc_subject},
+            )
         # The confirmation comes last.
         self.order_fields([name for name in self.fields if name != "your_password"] + ["your_password"])
 
@@ -383,6 +394,8 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
     def save(self, commit=True):
         user = super().save(commit=False)
         user.province_id = self.actor.province_id
+        if self.cleaned_data.get("unlink_sso"):
+            user.oidc_subject = ""
         if self.cleaned_data.get("new_password"):
             user.set_password(self.cleaned_data["new_password"])
         elif user.pk is None:  # invited: no password until they choose one through the link

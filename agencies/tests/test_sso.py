@@ -146,3 +146,39 @@ def test_an_account_with_a_second_factor_still_gives_its_code(client, sso, dost)
     assert other.post(reverse("login"), {"username": "dost", "password": "Mật-khẩu-thử-2019"}).status_code == 302
     held = other.get(reverse("agencies:list"))
     assert held.status_code == 302 and held["Location"].startswith(reverse("two_factor_verify"))
+
+
+def test_dost_unlinks_an_identity_and_the_next_sign_on_matches_by_e_mail_again(client, sso, secretary, dost):
+    secretary.email = "thuky@caobang.gov.vn"
+    secretary.save()
+    _sign_in(client, sso, "cb-0008", {"email": "thuky@caobang.gov.vn", "email_verified": True})
+    assert _who(client) == "thuky"
+    staff = Client()
+    assert staff.post(reverse("login"), {"username": "dost", "password": "Mật-khẩu-thử-2019"}).status_code == 302
+    url = reverse("accounts:edit", args=[secretary.pk])
+    page = staff.get(url).content.decode()
+    assert "cb-0008" in page and 'name="unlink_sso"' in page
+    form = {
+        "username": "thuky",
+        "last_name": "",
+        "first_name": "Thuky",
+        "email": "thuky@caobang.gov.vn",
+        "role": "secretary",
+        "agency": secretary.agency_id,
+        "is_active": "on",
+        "your_password": "Mật-khẩu-thử-2019",
+    }
+    kept = staff.post(url, form)  # saved without the box: the link stays
+    assert kept.status_code == 302
+    secretary.refresh_from_db()
+    assert secretary.oidc_subject == "cb-0008"
+    assert staff.post(url, form | {"unlink_sso": "on"}).status_code == 302
+    secretary.refresh_from_db()
+    assert secretary.oidc_subject == ""
+    assert 'name="unlink_sso"' not in staff.get(url).content.decode()
+    # the person's identity at the provider was replaced: the new one is linked by the address
+    fresh = Client()
+    _sign_in(fresh, sso, "cb-0009", {"email": "thuky@caobang.gov.vn", "email_verified": True})
+    assert _who(fresh) == "thuky"
+    secretary.refresh_from_db()
+    assert secretary.oidc_subject == "cb-0009"
