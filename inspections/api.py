@@ -1,21 +1,36 @@
-"""Inspections through the API (issue 18): inspections, their findings with the corrective actions, and
-the self-reports' status, read through the web's scopes; an agency's ISO secretary answers a finding
-(the action taken, with its evidence) through the web's own service."""
+"""Inspections through the API (issue 18): inspections, their findings with the corrective actions, the
+self-reports' status and the digitally signed copies of the documents (with their files), read through the
+web's scopes; an agency's ISO secretary answers a finding (the action taken, with its evidence) through the
+web's own service."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.http import FileResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, renderers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from iso_tracker.api.base import AGENCY, PROVINCE, STATUS, YEAR, ScopedViewSet, documented, narrowed
+from iso_tracker.api.base import (
+    AGENCY,
+    PROVINCE,
+    STATUS,
+    YEAR,
+    ScopedViewSet,
+    documented,
+    narrowed,
+    one_of,
+    query,
+)
 from iso_tracker.permissions import require
 from migrations_tracker.api import DocumentField
 
 from . import selectors, services
-from .models import CorrectiveAction, Finding, Inspection, SelfReport
+from .models import CorrectiveAction, Finding, Inspection, SelfReport, SignedPdf
 
 
 class InspectionSerializer(serializers.ModelSerializer):
@@ -139,3 +154,89 @@ class SelfReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def get_queryset(self):
         rows = selectors.visible_reports(self.request.user).select_related("round")
         return narrowed(self.request, rows, year="round__year", choices=SelfReport.Status.values)
+
+
+class SignatureSerializer(serializers.Serializer):
+    signer = serializers.CharField(help_text=_("The signer's name (the certificate's common name)."))
+    issuer = serializers.CharField(help_text=_("The certification authority that issued the certificate."))
+    serial = serializers.CharField(help_text=_("The certificate's serial number (hexadecimal)."))
+    signed_at = serializers.DateTimeField(allow_null=True, help_text=_("The signing time the signature gives."))
+    timestamped = serializers.BooleanField(help_text=_("The time comes from a timestamp authority."))
+    field = serializers.CharField(allow_blank=True)
+
+
+class SignedDocumentSerializer(serializers.ModelSerializer):
+    signatures = SignatureSerializer(many=True, read_only=True)
+    file = serializers.SerializerMethodField(help_text=_("Where the signed PDF is downloaded (this API)."))
+
+    class Meta:
+        model = SignedPdf
+        fields = [
+            "id",
+            "kind",
+            "province",
+            "year",
+            "plan",
+            "inspection",
+            "source",
+            "signer",
+            "issuer",
+            "signed_at",
+            "signatures",
+            "sha256",
+            "size",
+            "created_at",
+            "file",
+        ]
+        read_only_fields = fields
+
+    def get_file(self, item: SignedPdf) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:signed-document-file", args=[item.pk]))
+
+
+class PdfRenderer(renderers.BaseRenderer):
+    """Lets a caller ask for `Accept: application/pdf`; the file itself is sent as it is kept."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+KIND = OpenApiParameter("kind", str, enum=SignedPdf.Kind.values, description=_("Only this kind of document."))
+
+
+@documented(_("Digitally signed copies of the documents, verified"), _("One signed copy"), filters=(KIND, YEAR))
+class SignedDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    # The signed copies (PAdES) kept beside the annual and national reports and Mẫu 19/20/21, each as its
+    # verification found it, and the signed file itself.
+
+    serializer_class = SignedDocumentSerializer
+
+    def get_queryset(self):
+        rows = selectors.visible_signed(self.request.user)
+        kind = one_of(self.request, "kind", SignedPdf.Kind.values)
+        if kind:
+            rows = rows.filter(kind=kind)
+        if "year" in query(self.request):
+            wanted = query(self.request)["year"]
+            rows = rows.filter(Q(year=wanted) | Q(plan__year=wanted) | Q(inspection__year=wanted))
+        return rows
+
+    @extend_schema(
+        summary=_("The signed PDF"),
+        parameters=[PROVINCE, OpenApiParameter("format", exclude=True)],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PdfRenderer])
+    def file(self, request, pk=None):
+        item = self.get_object()
+        return FileResponse(item.file.open("rb"), content_type="application/pdf", filename=f"{item.uuid}.pdf")
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):  # an error is JSON, even to who asked for the PDF
+            request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -95,6 +95,21 @@ def visible_inspections(user: User):
     return Inspection.objects.filter(agency__in=visible_agencies(user))
 
 
+def visible_signed(user: User):
+    """The signed copies of the documents `user` may see (as `signatures.subject` lets them open one): the
+    national report's for Ministry staff; their province's annual reports and plans for who reads the
+    province; an inspection's decision and minutes for whoever sees the inspection."""
+    from .models import SignedPdf
+
+    Kind = SignedPdf.Kind
+    seen = Q(kind__in=[Kind.DECISION, Kind.MINUTES], inspection__in=visible_inspections(user))
+    if can(user, "province.view") and user.province_id:
+        seen |= Q(kind=Kind.ANNUAL, province_id=user.province_id) | Q(kind=Kind.PLAN, plan__in=visible_plans(user))
+    if can(user, "national.view"):
+        seen |= Q(kind=Kind.NATIONAL)
+    return SignedPdf.objects.filter(seen)
+
+
 def visible_findings(user: User):
     from .models import Finding
 

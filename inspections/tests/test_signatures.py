@@ -417,3 +417,59 @@ def test_the_server_signs_with_a_key_on_a_pkcs11_token(demo, signing, token, set
     refused = dost.post(url, {"server": "1"})
     assert refused.status_code == 400 and "Không dùng được khóa hoặc chứng thư số" in refused.content.decode()
     assert SignedPdf.objects.count() == 1
+
+
+def _bearer(user: User) -> Client:
+    from django.utils import timezone
+
+    from agencies.models import ApiToken
+
+    _token, text = ApiToken.issue(
+        user=user, name="văn phòng điện tử", read_only=True, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    return Client(HTTP_AUTHORIZATION=f"Bearer {text}")
+
+
+def test_the_api_lists_the_signed_copies_and_serves_their_files_to_whoever_sees_the_document(demo, signing):
+    """The provincial document system collects the signed copies through the API, as the web shows them."""
+    import hashlib
+
+    inspection = _onsite()
+    plan = InspectionPlan.objects.filter(province__code="04").first()
+    dost = _client("dost")
+    for kind, ref in (("mau21", inspection.pk), ("mau20", inspection.pk), ("mau19", plan.pk)):
+        assert dost.post(reverse("inspections:signatures", args=[kind, ref]), {"server": "1"}).status_code == 302
+    minutes = SignedPdf.objects.get(kind="mau21")
+    listing = reverse("api:signed-document-list")
+
+    api = _bearer(User.objects.get(username="dost"))
+    rows = api.get(listing).json()["results"]
+    assert {row["kind"] for row in rows} == {"mau19", "mau20", "mau21"}
+    assert [row["id"] for row in api.get(listing, {"kind": "mau21"}).json()["results"]] == [minutes.pk]
+    assert {row["kind"] for row in api.get(listing, {"year": plan.year}).json()["results"]} >= {"mau19"}
+    row = api.get(reverse("api:signed-document-detail", args=[minutes.pk])).json()
+    assert row["signer"] == "Sở Khoa học và Công nghệ tỉnh Cao Bằng" and row["inspection"] == inspection.pk
+    assert row["signatures"][0]["issuer"] == "CA thử nghiệm chuyên dùng Chính phủ"
+    got = api.get(row["file"].removeprefix("http://testserver"), HTTP_ACCEPT="application/pdf")
+    assert got.status_code == 200 and got["Content-Type"] == "application/pdf"
+    data = b"".join(got.streaming_content)
+    assert hashlib.sha256(data).hexdigest() == row["sha256"] and "BIÊN BẢN KIỂM TRA" in _text(data).upper()
+    bad = api.get(listing, {"kind": "mau99"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400 and "Choose one of" in bad.json()["kind"][0]
+
+    # the inspected agency's secretary: its decision and minutes, not the province's plan
+    own = _bearer(make_user("tk-api-ky", User.Role.SECRETARY, agency=inspection.agency))
+    assert {row["kind"] for row in own.get(listing).json()["results"]} == {"mau20", "mau21"}
+    assert own.get(row["file"].removeprefix("http://testserver")).status_code == 200
+    # another agency's secretary: nothing, and the file is not there (JSON, even to who asks for a PDF)
+    other_agency = inspection.agency.__class__.objects.filter(province__code="04").exclude(pk=inspection.agency_id)
+    other = _bearer(make_user("tk-api-khac", User.Role.SECRETARY, agency=other_agency.first()))
+    assert other.get(listing).json()["results"] == []
+    assert other.get(reverse("api:signed-document-detail", args=[minutes.pk])).status_code == 404
+    refused = other.get(reverse("api:signed-document-file", args=[minutes.pk]), HTTP_ACCEPT="application/pdf")
+    assert refused.status_code == 404 and refused["Content-Type"] == "application/json"
+    assert "detail" in refused.json()
+    # leadership reads them all; nobody is let in without a token
+    lead = _bearer(User.objects.get(username="lanhdao"))
+    assert len(lead.get(listing).json()["results"]) == 3
+    assert Client().get(listing).status_code == 401

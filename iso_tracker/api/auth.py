@@ -73,3 +73,5 @@ class ByPk(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    cursor_query_description = _("Where the page starts: as in the “next” or “previous” link of a page.")
+    page_size_query_description = _("Rows on a page: 50 unless asked, at most 200.")

@@ -52,6 +52,7 @@ class Query(serializers.Serializer):
     year = serializers.IntegerField(required=False, min_value=FIRST_YEAR, max_value=LAST_YEAR)
     status = serializers.CharField(required=False, allow_blank=True, max_length=20)
     province = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    kind = serializers.CharField(required=False, allow_blank=True, max_length=10)
 
     def validate_as_of(self, value: datetime.date) -> datetime.date:
         try:

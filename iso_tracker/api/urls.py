@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from agencies.api import AgencyViewSet
-from inspections.api import FindingViewSet, InspectionViewSet, SelfReportViewSet
+from inspections.api import FindingViewSet, InspectionViewSet, SelfReportViewSet, SignedDocumentViewSet
 from migrations_tracker.api import (
     AnnouncementViewSet,
     DashboardViewSet,
@@ -34,6 +34,7 @@ router.register("processes", ProcessViewSet, basename="process")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("self-reports", SelfReportViewSet, basename="self-report")
+router.register("signed-documents", SignedDocumentViewSet, basename="signed-document")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 
 

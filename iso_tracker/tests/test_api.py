@@ -165,6 +165,8 @@ def test_leadership_and_ministry_staff_read_but_never_write(demo):
         ("/api/v1/findings/", {"year": "abc"}),
         ("/api/v1/inspections/", {"agency": "99999999999999999999"}),
         ("/api/v1/reviews/", {"agency": "-1"}),
+        ("/api/v1/signed-documents/", {"kind": "hop-dong"}),
+        ("/api/v1/signed-documents/", {"year": "1900"}),
     ],
 )
 def test_bad_parameters_are_a_400_naming_them(demo, url, params):
@@ -183,6 +185,7 @@ def test_lists_run_a_bounded_number_of_statements(demo, django_assert_max_num_qu
         "/api/v1/processes/",
         "/api/v1/self-reports/",
         "/api/v1/qms-profiles/",
+        "/api/v1/signed-documents/",
     ):
         with django_assert_max_num_queries(8):
             assert client.get(url, {"page_size": "200"}).status_code == 200, url

@@ -139,6 +139,10 @@ _PROVINCE: dict[str, tuple[int, int, int, int, int, int]] = {
     "api:self-report-list": (401, 200, 200, 200, 200, 200),
     "api:self-report-detail": (401, 200, 200, 200, 404, 404),
     "api:dashboard-list": (401, 200, 200, 403, 403, 200),
+    # the signed copies (here the agency's minutes) and their files: as on the web
+    "api:signed-document-list": (401, 200, 200, 200, 200, 200),
+    "api:signed-document-detail": (401, 200, 200, 200, 404, 404),
+    "api:signed-document-file": (401, 200, 200, 200, 404, 404),
 }
 # Ministry staff see what leadership sees in the province they look at, and change nothing; where that
 # differs from leadership's column, or where they alone are let in:

@@ -196,6 +196,8 @@ def build_world() -> World:
         "api:inspection-detail": {"pk": inspection.pk},
         "api:finding-detail": {"pk": finding.pk},
         "api:finding-actions": {"pk": finding.pk},
+        "api:signed-document-detail": {"pk": signed.pk},
+        "api:signed-document-file": {"pk": signed.pk},
         "api:self-report-detail": {"pk": SelfReport.objects.get(round=round_, agency=agency).pk},
     }
     return world
