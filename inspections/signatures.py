@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -247,6 +248,14 @@ def verify(data: bytes) -> list[dict]:
                 % {"signer": signer, "issuer": issuer}
             )
         stamp = status.timestamp_validity
+        if stamp is not None and not (stamp.intact and stamp.valid):
+            raise Refused(
+                _("The timestamp on the signature of %(signer)s is damaged: it does not match the signature.")
+                % {"signer": signer}
+            )
+        # A timestamp from an authority chaining to a trusted root gives the signing time; otherwise the
+        # time the signer's own computer wrote is shown (as the signer reported it).
+        stamp = stamp if stamp is not None and stamp.trusted else None
         when: datetime | None = stamp.timestamp if stamp is not None else status.signer_reported_dt
         found.append(
             {
@@ -306,8 +315,16 @@ def _server_signer(path: str, password: str):
 
 
 def sign_pdf(data: bytes, *, reason: str, location: str) -> bytes:
-    """`data` signed (PAdES baseline B) with the server's certificate."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    """`data` signed (PAdES baseline B, or B-T with a timestamp authority) with the server's certificate."""
+    try:
+        return _sign_pdf(data, reason=reason, location=location)
+    except _NoTimestamp as exc:
+        raise Refused(
+            _("The timestamp authority (SIGNING_TSA_URL) gave no timestamp, so nothing was signed: try again later.")
+        ) from exc
+
+
+def _sign_pdf(data: bytes, *, reason: str, location: str) -> bytes:
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
@@ -331,16 +348,33 @@ def sign_pdf(data: bytes, *, reason: str, location: str) -> bytes:
         cause = None
     if signer is None:
         raise Refused(_("The server's signing certificate cannot be read (file or password).")) from cause
+    return _signed(data, meta, signer)
+
+
+class _NoTimestamp(Exception):
+    """The timestamp authority did not give a timestamp."""
+
+
+def _signed(data: bytes, meta, signer) -> bytes:
+    """`data` signed by `signer`; with a signature timestamp from SIGNING_TSA_URL where one is set (PAdES
+    baseline B-T: the signing time is the authority's, not the server clock's)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.timestamps import TimestampRequestError
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    timestamper = RequestsHTTPTimeStamper(settings.SIGNING_TSA_URL, timeout=15) if settings.SIGNING_TSA_URL else None
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    try:
+        return signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper).getvalue()
+    except (TimestampRequestError, requests.RequestException) as exc:
+        raise _NoTimestamp from exc
 
 
 def _sign_on_token(data: bytes, meta) -> bytes:
     """`data` signed with the key of SIGNING_PKCS11_KEY on the token SIGNING_PKCS11_TOKEN; the session is
     opened for this signature and closed after it (a token may be shared with other programs)."""
     from pyhanko.config.pkcs11 import TokenCriteria
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     try:
@@ -357,8 +391,9 @@ def _sign_on_token(data: bytes, meta) -> bytes:
         if signer.signing_cert.public_key.algorithm == "ec":
             # Many tokens (SoftHSM, most smart cards) sign an ECDSA digest but do not hash themselves.
             signer = PKCS11Signer(session, cert_label=label, key_label=label, use_raw_mechanism=True)
-        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+        return _signed(data, meta, signer)
+    except _NoTimestamp:
+        raise
     except Exception as exc:  # no such key or certificate, or a mechanism the token does not offer
         raise Refused(_("The key or certificate on the signing token cannot be used.")) from exc
     finally:

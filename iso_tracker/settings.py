@@ -433,6 +433,9 @@ SIGNING_PKCS11_MODULE = os.environ.get("SIGNING_PKCS11_MODULE", "")
 SIGNING_PKCS11_TOKEN = os.environ.get("SIGNING_PKCS11_TOKEN", "")
 SIGNING_PKCS11_KEY = os.environ.get("SIGNING_PKCS11_KEY", "")
 SIGNING_PKCS11_PIN = os.environ.get("SIGNING_PKCS11_PIN", "")
+# A timestamp authority (RFC 3161, over HTTP) that gives the server's signatures their time (PAdES B-T);
+# empty: the signing time is the server's clock, as the signature states it.
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
 # The certification authorities whose certificates a signed PDF may chain to (PEM or DER files, comma
 # separated; e.g. the root of Vietnam's national public CA and the government's CA). Empty: no uploaded
 # signature is trusted, so none is accepted.

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.test import Client
 from django.urls import reverse
 
@@ -49,7 +49,7 @@ def _certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool) -> x50
         encipher_only=False,
         decipher_only=False,
     )
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(subject))
         .issuer_name(_name(issuer))
@@ -59,8 +59,10 @@ def _certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool) -> x50
         .not_valid_after(now + datetime.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(usage, critical=True)
-        .sign(issuer_key, hashes.SHA256())
     )
+    if subject.startswith("Dịch vụ cấp dấu thời gian"):  # a timestamp authority's certificate (RFC 3161)
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def _authority(folder, name: str, signers: dict[str, str]) -> dict:
@@ -71,7 +73,8 @@ def _authority(folder, name: str, signers: dict[str, str]) -> dict:
     made = {"root": folder / f"{name}.pem"}
     made["root"].write_bytes(root.public_bytes(serialization.Encoding.PEM))
     for file_name, common_name in signers.items():
-        key = ec.generate_private_key(ec.SECP256R1())
+        # (pyHanko's test timestamp authority signs with RSA only)
+        key = rsa.generate_private_key(65537, 2048) if file_name == "tsa" else ec.generate_private_key(ec.SECP256R1())
         cert = _certificate(common_name, key, name, root_key, ca=False)
         made[file_name] = folder / f"{name}-{file_name}.p12"
         made[file_name].write_bytes(
@@ -92,6 +95,7 @@ def pki(tmp_path_factory):
             "server": "Sở Khoa học và Công nghệ tỉnh Cao Bằng",
             "person": "Nông Văn Hùng",
             "token": "Giám đốc Sở Khoa học và Công nghệ",
+            "tsa": "Dịch vụ cấp dấu thời gian thử nghiệm",
         },
     )
     rogue = _authority(folder, "CA tự phát", {"person": "Người giả mạo"})
@@ -473,3 +477,64 @@ def test_the_api_lists_the_signed_copies_and_serves_their_files_to_whoever_sees_
     lead = _bearer(User.objects.get(username="lanhdao"))
     assert len(lead.get(listing).json()["results"]) == 3
     assert Client().get(listing).status_code == 401
+
+
+@pytest.fixture(scope="session")
+def tsa(pki):
+    """A timestamp authority answering RFC 3161 requests over HTTP on a port of its own, with a certificate
+    of the trusted CA (pyHanko's test timestamper does the signing)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import tsp
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key, cert, _chain = pkcs12.load_key_and_certificates(pki["trusted"]["tsa"].read_bytes(), PASSWORD.encode())
+    der = serialization.Encoding.DER
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        ),
+    )
+
+    class Authority(BaseHTTPRequestHandler):
+        def do_POST(self):
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Authority)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/tsa"
+    server.shutdown()
+
+
+def test_with_a_timestamp_authority_the_signing_time_is_the_authority_s(demo, signing, tsa, settings):
+    inspection = _onsite()
+    dost = _client("dost")
+    url = reverse("inspections:signatures", args=["mau21", inspection.pk])
+
+    settings.SIGNING_TSA_URL = tsa.rsplit(":", 1)[0] + ":9/tsa"  # nobody answers there
+    refused = dost.post(url, {"server": "1"})
+    assert refused.status_code == 400 and "không cấp dấu thời gian" in refused.content.decode()
+    assert not SignedPdf.objects.exists()
+
+    settings.SIGNING_TSA_URL = tsa
+    assert dost.post(url, {"server": "1"}).status_code == 302
+    item = SignedPdf.objects.get()
+    assert item.signatures[0]["timestamped"] is True and item.signed_at is not None
+    assert "thời điểm do tổ chức cấp dấu thời gian xác nhận" in dost.get(url).content.decode()
+    # and the file, uploaded again as if signed elsewhere, is verified with its timestamp
+    from inspections import signatures
+
+    assert signatures.verify(_download(dost, item))[0]["timestamped"] is True
