@@ -124,6 +124,7 @@ def main() -> int:
         "USE_X_REAL_IP": "true",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis,
+        "CACHE_URL": redis.rsplit("/", 1)[0] + "/4",  # the cache in a database of its own, as in production
         "DATA_DIR": str(data_dir),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(data_dir / "mail"),

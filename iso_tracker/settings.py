@@ -309,6 +309,21 @@ else:
         "data_folder_out": str(_queue_dir),
         "control_folder": str(_queue_dir / "control"),
     }
+# The cache (figures per version of the data, agencies/stamps.py; the API's throttles): with CACHE_URL,
+# Redis, shared by every process (gunicorn's workers count one user's API calls together, and a figure is
+# computed once for all); give it a Redis database of its own (clearing the cache empties that database).
+# Unset: each process its own (LocMemCache), enough for one process.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "iso-tracker",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
