@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -288,6 +289,11 @@ def test_dashboard_flag_list_and_profile_use_a_bounded_number_of_queries(dost_cl
             end_date=datetime.date(year, 5, 2),
         )
     assert [_queries(dost_client, url) for url in urls] == small
+    # counts of thousands are grouped with "." (3.001), never printed as 3001
+    page = dost_client.get(reverse("qms:dashboard")).content.decode()
+    assert re.search(r">\s*3\.0\d\d\s*<", page) and not re.search(r">\s*30\d\d\s*<", page), re.findall(
+        r"[\s\S]{300}>\s*30\d\d\s*<", page
+    )
     assert max(small) <= 33  # the dashboard: 2 more since issue 14 (who must apply), 6 since issue 15 (the cycle)
 
 
