@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -369,7 +370,7 @@ class UserAccountForm(ReauthForm, forms.ModelForm):
                     "the next single sign-on is matched by the account's e-mail address again (for example when "
                     "the person's identity at the provider was replaced)."
                 )
-                % {"subject": self.instance.oidc_subject},
+                % {"subject": escape(self.instance.oidc_subject)},  # help text is shown as HTML
             )
         # The confirmation comes last.
         self.order_fields([name for name in self.fields if name != "your_password"] + ["your_password"])

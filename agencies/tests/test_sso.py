@@ -182,3 +182,12 @@ def test_dost_unlinks_an_identity_and_the_next_sign_on_matches_by_e_mail_again(c
     assert _who(fresh) == "thuky"
     secretary.refresh_from_db()
     assert secretary.oidc_subject == "cb-0009"
+
+
+def test_the_linked_identity_is_shown_as_text(secretary, dost):
+    """The subject comes from the provider: on the account page it is text, never markup."""
+    User.objects.filter(pk=secretary.pk).update(oidc_subject='<img src=x onerror="alert(1)">')
+    staff = Client()
+    staff.force_login(dost, backend="django.contrib.auth.backends.ModelBackend")
+    page = staff.get(reverse("accounts:edit", args=[secretary.pk])).content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page and "<img src=x" not in page

@@ -8,6 +8,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -33,7 +34,9 @@ class Conflict(exceptions.APIException):
 def handle(exc, context):
     """Every error as JSON in the caller's language (Accept-Language, Vietnamese by default): the rules'
     and services' own messages kept (`{"detail": …}`, or a message per field)."""
-    if isinstance(exc, DjangoPermissionDenied):
+    if isinstance(exc, Http404):  # "Not found.", never "No <model> matches the given query."
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=serializers.as_serializer_error(exc))

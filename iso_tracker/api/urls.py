@@ -25,6 +25,7 @@ from . import (
 
 router = DefaultRouter()
 router.include_root_view = False
+router.include_format_suffixes = False  # one address a resource (`…/file.pdf`, `….json` are not ours: a 404)
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("qms-profiles", ProfileViewSet, basename="qms-profile")
 router.register("announcements", AnnouncementViewSet, basename="announcement")

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies.models import Agency, ApiToken, User
-from inspections.models import Finding
+from inspections.models import Finding, Inspection
 from migrations_tracker.models import Review
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +198,20 @@ def test_the_schema_and_its_docs_page_are_served_from_here(demo):
     docs = Client().get("/api/docs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="operation-findings_actions_create"' in docs and "/api/v1/findings/{id}/actions/" in docs
     assert "//" not in "".join(part.split('"')[0] for part in docs.split('src="')[1:]), "every script is ours"
+
+
+def test_the_framework_s_own_errors_are_in_the_caller_s_language_too(demo):
+    """Not only our messages: what Django REST framework says itself (no token, a bad number, a bad cursor,
+    an address with a format ending, a record one may not see) is Vietnamese by default, English on asking."""
+    anonymous = Client()
+    assert anonymous.get("/api/v1/agencies/").json()["detail"].startswith("Chưa có thông tin xác thực")
+    english = anonymous.get("/api/v1/agencies/", HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert english == "Authentication credentials were not provided."
+    secretary = _api(_token("tk.skhcn"))
+    assert secretary.get("/api/v1/inspections/", {"year": "abc"}).json()["year"] == ["Cần một số nguyên hợp lệ."]
+    assert secretary.get("/api/v1/inspections/", {"cursor": "rác"}).json()["detail"] == "Con trỏ trang không hợp lệ."
+    hidden = Inspection.objects.exclude(agency__code="SKHCN").first()
+    for url in (f"/api/v1/inspections/{hidden.pk}/", f"/api/v1/inspections/{hidden.pk}.json"):
+        answer = secretary.get(url)
+        assert answer.status_code == 404 and answer.json() == {"detail": "Không tìm thấy."}, url
+    assert secretary.get("/api/v1/findings/1/actions.json").status_code == 404  # one address a resource
