@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import re
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +67,13 @@ class Subject:
             if self.kind in (SignedPdf.Kind.ANNUAL, SignedPdf.Kind.NATIONAL)
             else (self.plan or self.inspection).pk
         )
+
+    @property
+    def code(self) -> str:
+        """The code the app prints at the foot of the document's first page (pdf/_code.html)."""
+        if self.kind == SignedPdf.Kind.ANNUAL:
+            return f"{self.kind}/{self.province.code}/{self.year}"
+        return f"{self.kind}/{self.ref}"
 
     def lookup(self) -> dict:
         if self.kind == SignedPdf.Kind.NATIONAL:
@@ -273,8 +282,37 @@ def verify(data: bytes) -> list[dict]:
 # --- Keeping a signed file -------------------------------------------------------------------------------
 
 
+DOCUMENT_CODE = re.compile(r"ISO Tracker: ((?:annual|national|mau19|mau20|mau21)/[0-9A-Za-z/_-]+)")
+
+
+def document_code(data: bytes) -> str | None:
+    """The code the app printed on the first page of the PDF `data` (None: a document not made by the app,
+    or made before it printed codes)."""
+    try:
+        text = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", "-q", "-", "-"],
+            input=data,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        ).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = DOCUMENT_CODE.search(text)
+    return found[1] if found else None
+
+
 def _keep(target: Subject, data: bytes, *, source: str, actor) -> SignedPdf:
     found = verify(data)
+    code = document_code(data)
+    if code is not None and code != target.code:  # e.g. another inspection's minutes, signed and uploaded here
+        raise Refused(
+            _(
+                "This signed PDF is another document of the app (its code %(found)s), not the %(title)s "
+                "(code %(expected)s): upload the signed copy of this document."
+            )
+            % {"found": code, "title": target.title, "expected": target.code}
+        )
     last = found[-1]
     item = SignedPdf(
         **{"province": target.province, **target.lookup()},

@@ -205,6 +205,7 @@ def _annual_figures(province: Province, year: int) -> dict:
         )
     return {
         "province": province.name,
+        "province_code": province.code,  # the document's code (templates/inspections/pdf/_code.html)
         **province.renamed_issuer(),  # the issuing body, when the province named its DOST otherwise
         "year": year,
         "as_of": on.strftime("%d/%m/%Y"),

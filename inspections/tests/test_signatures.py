@@ -538,3 +538,37 @@ def test_with_a_timestamp_authority_the_signing_time_is_the_authority_s(demo, si
     from inspections import signatures
 
     assert signatures.verify(_download(dost, item))[0]["timestamped"] is True
+
+
+def test_a_signed_copy_of_another_document_is_refused(demo, signing):
+    """Each document the app makes carries its code at the foot of its first page; a validly signed copy of
+    another document (another inspection's minutes, the decision instead of the minutes) is refused, so it
+    never shows, nor is downloaded, as this one's."""
+    inspection = _onsite()
+    other = (
+        Inspection.objects.filter(mode="onsite", agency__province__code="04").exclude(agency=inspection.agency).first()
+    )
+    dost = _client("dost")
+    minutes = dost.get(reverse("inspections:inspection_pdf", args=[other.pk, "21"])).content
+    assert f"ISO Tracker: mau21/{other.pk}" in _text(minutes)
+    signed = sign_elsewhere(minutes, signing["trusted"]["person"])
+    refused = _upload(dost, reverse("inspections:signatures", args=["mau21", inspection.pk]), signed)
+    page = refused.content.decode()
+    assert refused.status_code == 400 and f"mau21/{other.pk}" in page and f"mau21/{inspection.pk}" in page
+    assert "là một văn bản khác" in page
+    decision = sign_elsewhere(
+        dost.get(reverse("inspections:inspection_pdf", args=[inspection.pk, "20"])).content,
+        signing["trusted"]["person"],
+    )
+    assert _upload(dost, reverse("inspections:signatures", args=["mau21", inspection.pk]), decision).status_code == 400
+    assert not SignedPdf.objects.exists()
+    # its own signed copy is kept; so is a signed PDF the app did not make (no code on it)
+    assert _upload(dost, reverse("inspections:signatures", args=["mau21", other.pk]), signed).status_code == 302
+    assert _upload(dost, reverse("inspections:signatures", args=["mau20", inspection.pk]), decision).status_code == 302
+    from weasyprint import HTML
+
+    typed = sign_elsewhere(
+        HTML(string="<p>Biên bản kiểm tra (soạn ngoài ứng dụng)</p>").write_pdf(), signing["trusted"]["person"]
+    )
+    assert _upload(dost, reverse("inspections:signatures", args=["mau21", inspection.pk]), typed).status_code == 302
+    assert SignedPdf.objects.count() == 3
