@@ -17,6 +17,7 @@ from iso_tracker.permissions import can, require
 from . import signatures
 from .forms import SignedPdfForm
 from .models import SignedPdf
+from .selectors import visible_signed
 
 
 @login_required
@@ -75,9 +76,9 @@ def signed_pdf(request: HttpRequest, pk: int) -> FileResponse:
         if item.kind in (SignedPdf.Kind.ANNUAL, SignedPdf.Kind.NATIONAL)
         else item.plan_id or item.inspection_id
     )
-    target = signatures.subject(request.user, item.kind, ref)
-    if item.kind == SignedPdf.Kind.ANNUAL and item.province_id != target.province.pk:
-        raise Http404  # another province's annual report of the same year
+    target = signatures.subject(request.user, item.kind, ref)  # 403 for a role that never sees such documents
+    if not visible_signed(request.user).filter(pk=item.pk).exists():
+        raise Http404  # e.g. another province's annual report of the same year: the API's own scope
     made = timezone.localtime(item.created_at)
     name = slugify(f"{target.title}-{made:%Y%m%d-%H%M}-da-ky")
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=f"{name}.pdf")

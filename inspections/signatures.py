@@ -426,9 +426,10 @@ def _sign_on_token(data: bytes, meta) -> bytes:
     label = settings.SIGNING_PKCS11_KEY or None
     try:
         signer = PKCS11Signer(session, cert_label=label, key_label=label)
-        if signer.signing_cert.public_key.algorithm == "ec":
+        certificate = signer.signing_cert  # read from the token once
+        if certificate.public_key.algorithm == "ec":
             # Many tokens (SoftHSM, most smart cards) sign an ECDSA digest but do not hash themselves.
-            signer = PKCS11Signer(session, cert_label=label, key_label=label, use_raw_mechanism=True)
+            signer = PKCS11Signer(session, signing_cert=certificate, key_label=label, use_raw_mechanism=True)
         return _signed(data, meta, signer)
     except _NoTimestamp:
         raise
